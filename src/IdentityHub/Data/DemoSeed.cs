@@ -1,0 +1,118 @@
+using IdentityHub.Enterprises;
+using IdentityHub.Protocol;
+using IdentityHub.Registry;
+using IdentityHub.Subjects;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Data;
+
+/// <summary>The demo data of CONTRACT section 7. Safe to run at every start: it only adds what is missing.</summary>
+internal static class DemoSeed
+{
+    public const string SampleClientId = "sample-service";
+    public const string SampleClientSecret = "sample-service-secret";
+    public const string DemoPassword = "Demo-Passw0rd!";
+    public const string DemoEnterpriseId = "0101234567";
+
+    public static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+
+        if (await applications.FindByClientIdAsync(SampleClientId, cancellationToken) is null)
+        {
+            var descriptor = new OpenIddictApplicationDescriptor
+            {
+                ClientId = SampleClientId,
+                ClientSecret = SampleClientSecret,
+                ClientType = ClientTypes.Confidential,
+                ConsentType = ConsentTypes.Explicit,
+                DisplayName = "Dịch vụ công mẫu",
+                RedirectUris = { new Uri("http://localhost:5090/signin-oidc") },
+                PostLogoutRedirectUris = { new Uri("http://localhost:5090/signout-callback-oidc") },
+                Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+            };
+            ClientPermissions.Grant(descriptor, ["authorization_code", "refresh_token"], ["openid", "profile", "birth", "email", "enterprise", "offline_access"]);
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        if (!await db.RelyingParties.AnyAsync(r => r.ClientId == SampleClientId, cancellationToken))
+        {
+            db.RelyingParties.Add(new RelyingParty
+            {
+                ClientId = SampleClientId,
+                SectorIdentifier = "localhost",
+                Consent = ConsentMode.Explicit,
+                BackchannelLogoutUri = new Uri("http://localhost:5090/backchannel-logout"),
+            });
+        }
+
+        var citizen = await EnsurePersonAsync(db, now, "demo.citizen", new Person
+        {
+            IdentityNumber = "001190000001",
+            Pivot = new PivotIdentity
+            {
+                GivenName = "An",
+                FamilyName = "Nguyễn Văn",
+                Birthdate = new DateOnly(1990, 3, 14),
+                Gender = Gender.Male,
+                Birthplace = "01001",
+                Birthcountry = "VN",
+            },
+            PreferredUsername = "Nguyễn Văn An",
+            Email = "demo.citizen@example.vn",
+            EmailVerified = true,
+            PhoneNumber = "+84901234567",
+            PhoneNumberVerified = true,
+        }, cancellationToken);
+        _ = citizen;
+
+        var director = await EnsurePersonAsync(db, now, "demo.director", new Person
+        {
+            IdentityNumber = "001185000002",
+            Pivot = new PivotIdentity
+            {
+                GivenName = "Bình",
+                FamilyName = "Trần Thị",
+                Birthdate = new DateOnly(1985, 11, 2),
+                Gender = Gender.Female,
+                Birthplace = "79001",
+                Birthcountry = "VN",
+            },
+            PreferredUsername = "Trần Thị Bình",
+            Email = "demo.director@example.vn",
+            EmailVerified = true,
+        }, cancellationToken);
+
+        if (!await db.Enterprises.AnyAsync(e => e.Id == DemoEnterpriseId, cancellationToken))
+        {
+            db.Enterprises.Add(new Enterprise { Id = DemoEnterpriseId, Name = "Công ty TNHH Mẫu Việt", CreatedAt = now });
+        }
+        if (!await db.Representatives.AnyAsync(r => r.EnterpriseId == DemoEnterpriseId && r.PersonId == director, cancellationToken))
+        {
+            db.Representatives.Add(new Representative { EnterpriseId = DemoEnterpriseId, PersonId = director, Role = "Giám đốc", CreatedAt = now });
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static async Task<Guid> EnsurePersonAsync(HubDbContext db, DateTimeOffset now, string username, Person person, CancellationToken cancellationToken)
+    {
+        var existing = await db.RegistryAccounts.Where(a => a.Username == username).Select(a => (Guid?)a.PersonId).FirstOrDefaultAsync(cancellationToken);
+        if (existing is { } id)
+        {
+            return id;
+        }
+        person.Id = Guid.CreateVersion7(now);
+        person.CreatedAt = now;
+        db.People.Add(person);
+        var account = new RegistryAccount { PersonId = person.Id, Username = username, PasswordHash = "", CreatedAt = now };
+        account.PasswordHash = new PasswordHasher<RegistryAccount>().HashPassword(account, DemoPassword);
+        db.RegistryAccounts.Add(account);
+        await db.SaveChangesAsync(cancellationToken);
+        return person.Id;
+    }
+}

@@ -1,0 +1,44 @@
+using IdentityHub.Enterprises;
+using IdentityHub.IdentitySources;
+using IdentityHub.Login;
+using IdentityHub.Protocol;
+using IdentityHub.Registry;
+using IdentityHub.Sessions;
+using IdentityHub.Subjects;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace IdentityHub.Data;
+
+/// <summary>The hub's only database context; OpenIddict's applications, authorizations and tokens live here too.</summary>
+public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<Person> People => Set<Person>();
+    public DbSet<SubjectIdentifier> SubjectIdentifiers => Set<SubjectIdentifier>();
+    public DbSet<RegistryAccount> RegistryAccounts => Set<RegistryAccount>();
+    public DbSet<IdentitySource> IdentitySources => Set<IdentitySource>();
+    public DbSet<Enterprise> Enterprises => Set<Enterprise>();
+    public DbSet<Representative> Representatives => Set<Representative>();
+    public DbSet<RelyingParty> RelyingParties => Set<RelyingParty>();
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+    public DbSet<DeploymentSecret> DeploymentSecrets => Set<DeploymentSecret>();
+    public DbSet<LoginJourney> LoginJourneys => Set<LoginJourney>();
+    public DbSet<HubSession> HubSessions => Set<HubSession>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HubDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot order or compare DateTimeOffset; storing UTC ticks keeps both providers identical.
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
+}

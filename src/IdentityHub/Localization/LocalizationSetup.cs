@@ -1,0 +1,31 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Localization;
+
+namespace IdentityHub.Localization;
+
+/// <summary>Vietnamese by default, English and French on request (query, cookie set from ui_locales, browser).</summary>
+internal static class LocalizationSetup
+{
+    public static readonly string[] SupportedCultures = ["vi", "en", "fr"];
+
+    public static WebApplicationBuilder AddHubLocalization(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddLocalization(options => options.ResourcesPath = "Resources");
+        builder.Services.Configure<RequestLocalizationOptions>(options =>
+        {
+            var cultures = SupportedCultures.Select(c => new CultureInfo(c)).ToList();
+            options.DefaultRequestCulture = new RequestCulture("vi");
+            options.SupportedCultures = cultures;
+            options.SupportedUICultures = cultures;
+            options.FallBackToParentCultures = true;
+            options.FallBackToParentUICultures = true;
+            options.RequestCultureProviders =
+            [
+                new QueryStringRequestCultureProvider(),
+                new CookieRequestCultureProvider(),
+                new AcceptLanguageHeaderRequestCultureProvider(),
+            ];
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,38 @@
+using IdentityHub.Data;
+using IdentityHub.Hosting;
+using IdentityHub.Localization;
+using IdentityHub.Login;
+using IdentityHub.Protocol;
+using IdentityHub.Registry;
+using IdentityHub.Sessions;
+
+var builder = HubEnvironment.CreateBuilder(args);
+builder.AddHubHosting()
+    .AddData()
+    .AddHubLocalization()
+    .AddProtocol()
+    .AddRegistry()
+    .AddLogin()
+    .AddSessions();
+builder.Services.AddRazorPages();
+
+var app = builder.Build();
+if (args is ["migrate", ..])
+{
+    await DataSetup.MigrateAsync(app.Services, CancellationToken.None);
+    return;
+}
+
+app.UseRequestLocalization();
+app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
+app.UseStaticFiles();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapHubHosting();
+app.MapProtocol();
+app.MapSessions();
+app.MapRazorPages();
+app.Run();

@@ -1,0 +1,87 @@
+using IdentityHub.Login;
+using Microsoft.AspNetCore;
+using IdentityHub.Sessions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Localization;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Protocol;
+
+/// <summary>
+/// /connect/authorize, after OpenIddict has validated the request: issue a code for the browser's session
+/// when it satisfies the request, otherwise start a login journey.
+/// </summary>
+internal static class AuthorizeEndpoint
+{
+    public static async Task<IResult> HandleAsync(HttpContext http, LoginJourneys journeys, HubSessions sessions, ClaimsIssuance issuance, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+
+        var session = (string?)request[LoginJourneys.ResumeParameter] is { Length: > 0 } journeyId
+            ? await journeys.ConsumeAsync(http, journeyId, cancellationToken)
+            : null;
+        if (session is null)
+        {
+            var current = await sessions.FindCurrentAsync(http, cancellationToken);
+            if (current is not null && !request.HasPromptValue(PromptValues.Login) && !TooOld(current, request.MaxAge, time))
+            {
+                session = current;
+            }
+        }
+
+        if (session is null)
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Refuse(Errors.LoginRequired, "The person must authenticate.");
+            }
+            RememberUiLocale(http, request.UiLocales);
+            var journey = await journeys.StartAsync(http, request.ClientId!, OriginalQuery(request), cancellationToken);
+            return Results.Redirect($"/registry/signin?journey={Uri.EscapeDataString(journey.Id)}");
+        }
+
+        var principal = await issuance.CreatePrincipalAsync(request, session, cancellationToken);
+        return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static bool TooOld(HubSession session, long? maxAge, TimeProvider time) =>
+        maxAge is { } seconds && time.GetUtcNow() - session.AuthenticatedAt > TimeSpan.FromSeconds(seconds);
+
+    private static IResult Refuse(string error, string description) => Results.Forbid(
+        new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }),
+        [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    private static string OriginalQuery(OpenIddictRequest request)
+    {
+        var query = new List<KeyValuePair<string, string?>>();
+        foreach (var (name, value) in request.GetParameters())
+        {
+            if (name != LoginJourneys.ResumeParameter)
+            {
+                query.Add(new(name, (string?)value));
+            }
+        }
+        return QueryString.Create(query).ToUriComponent().TrimStart('?');
+    }
+
+    /// <summary><c>ui_locales</c> (OIDC Core 3.1.2.1): the first supported language wins for the hub's pages.</summary>
+    private static void RememberUiLocale(HttpContext http, string? uiLocales)
+    {
+        var culture = uiLocales?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(tag => tag.Split('-')[0].ToLowerInvariant())
+            .FirstOrDefault(Localization.LocalizationSetup.SupportedCultures.Contains);
+        if (culture is not null)
+        {
+            http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+                CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
+                new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = http.Request.IsHttps, IsEssential = true });
+        }
+    }
+}

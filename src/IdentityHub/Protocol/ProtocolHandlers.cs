@@ -1,0 +1,155 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using IdentityHub.IdentitySources;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+using static OpenIddict.Server.OpenIddictServerHandlers;
+
+namespace IdentityHub.Protocol;
+
+/// <summary>The hub's additions to OpenIddict's pipeline, each placed relative to a built-in handler.</summary>
+internal static class ProtocolHandlers
+{
+    public static ImmutableArray<OpenIddictServerHandlerDescriptor> All { get; } =
+    [
+        RememberTrustedRedirectUri.Descriptor,
+        RequireStateNonceAndAllowedScopes.Descriptor,
+        RedirectErrorsToTrustedRedirectUri.Descriptor,
+        IssueClientCredentialsPrincipal.Descriptor,
+        DescribeHubInDiscovery.Descriptor,
+    ];
+
+    private const string TrustedRedirectUriProperty = ".hub_trusted_redirect_uri";
+
+    /// <summary>
+    /// Once the redirect URI is known to be registered for the client, later errors may go back to it
+    /// (RFC 6749 section 4.1.2.1). OpenIddict shows every validation error locally; this notes the point
+    /// after which redirecting is safe.
+    /// </summary>
+    public sealed class RememberTrustedRedirectUri : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
+                .UseSingletonHandler<RememberTrustedRedirectUri>()
+                .SetOrder(Authentication.ValidateClientRedirectUri.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
+        {
+            context.Transaction.SetProperty(TrustedRedirectUriProperty, context.RedirectUri);
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// <c>state</c> and <c>nonce</c> are mandatory here (CONTRACT section 2), and a scope the client is not
+    /// allowed is <c>invalid_scope</c> (not OpenIddict's <c>invalid_request</c>), sent back to the client.
+    /// </summary>
+    public sealed class RequireStateNonceAndAllowedScopes(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
+                .UseScopedHandler<RequireStateNonceAndAllowedScopes>()
+                .SetOrder(RememberTrustedRedirectUri.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
+        {
+            if (string.IsNullOrEmpty(context.Request.State))
+            {
+                context.Reject(Errors.InvalidRequest, "The mandatory 'state' parameter is missing.");
+                return;
+            }
+            if (string.IsNullOrEmpty(context.Request.Nonce))
+            {
+                context.Reject(Errors.InvalidRequest, "The mandatory 'nonce' parameter is missing.");
+                return;
+            }
+            var application = await applications.FindByClientIdAsync(context.ClientId!);
+            foreach (var scope in context.Request.GetScopes())
+            {
+                var allowed = HubScopes.ClaimsByScope.ContainsKey(scope)
+                    && (scope == Scopes.OpenId || (application is not null && await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope)));
+                if (!allowed)
+                {
+                    context.Reject(Errors.InvalidScope, $"The scope '{scope}' is not allowed for this service.");
+                    return;
+                }
+            }
+        }
+    }
+
+    public sealed class RedirectErrorsToTrustedRedirectUri : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+                .UseSingletonHandler<RedirectErrorsToTrustedRedirectUri>()
+                .SetOrder(Authentication.AttachRedirectUri.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+        {
+            if (string.IsNullOrEmpty(context.RedirectUri) && !string.IsNullOrEmpty(context.Response.Error)
+                && context.Transaction.GetProperty<string>(TrustedRedirectUriProperty) is { Length: > 0 } trusted)
+            {
+                context.RedirectUri = trusted;
+            }
+            return default;
+        }
+    }
+
+    /// <summary>A service acting on its own behalf: the subject is the client itself, and no person is involved.</summary>
+    public sealed class IssueClientCredentialsPrincipal : IOpenIddictServerHandler<HandleTokenRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
+                .UseSingletonHandler<IssueClientCredentialsPrincipal>()
+                .SetOrder(Exchange.AttachPrincipal.Descriptor.Order + 1_000)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(HandleTokenRequestContext context)
+        {
+            if (!context.Request.IsClientCredentialsGrantType())
+            {
+                return default;
+            }
+            var identity = new ClaimsIdentity(authenticationType: "client_credentials", nameType: Claims.Name, roleType: Claims.Role);
+            identity.SetClaim(Claims.Subject, context.ClientId);
+            identity.SetScopes(context.Request.GetScopes());
+            identity.SetDestinations(static _ => [Destinations.AccessToken]);
+            context.SignIn(new ClaimsPrincipal(identity));
+            return default;
+        }
+    }
+
+    /// <summary>Discovery tells the truth about the hub: pairwise subjects, S256 only, eIDAS levels.</summary>
+    public sealed class DescribeHubInDiscovery : IOpenIddictServerHandler<HandleConfigurationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
+                .UseSingletonHandler<DescribeHubInDiscovery>()
+                .SetOrder(Discovery.AttachAdditionalMetadata.Descriptor.Order + 1_000)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(HandleConfigurationRequestContext context)
+        {
+            context.SubjectTypes.Clear();
+            context.SubjectTypes.Add(SubjectTypes.Pairwise);
+            // Only the prompt values the hub acts on; consent arrives with the consent screen.
+            context.PromptValues.IntersectWith([PromptValues.None, PromptValues.Login]);
+            context.CodeChallengeMethods.Clear();
+            context.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
+            context.Metadata["acr_values_supported"] = ImmutableArray.CreateRange<string?>(AssuranceLevels.All);
+            context.Metadata[Metadata.AuthorizationResponseIssParameterSupported] = true;
+            context.Metadata[Metadata.ClaimsParameterSupported] = false;
+            return default;
+        }
+    }
+}

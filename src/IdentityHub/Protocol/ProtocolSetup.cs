@@ -1,0 +1,80 @@
+using IdentityHub.Data;
+using IdentityHub.Hosting;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Protocol;
+
+internal static class ProtocolSetup
+{
+    public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder)
+    {
+        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        var issuer = HubEnvironment.ResolveIssuer(hub, builder.Configuration);
+        var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
+
+        builder.Services.AddOpenIddict()
+            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<HubDbContext>())
+            .AddServer(server =>
+            {
+                server.SetIssuer(issuer)
+                    .SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetUserInfoEndpointUris("connect/userinfo")
+                    .SetIntrospectionEndpointUris("connect/introspect")
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetJsonWebKeySetEndpointUris(".well-known/jwks");
+
+                server.AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow()
+                    .RequireProofKeyForCodeExchange();
+
+                server.RegisterScopes(HubScopes.Supported)
+                    .RegisterClaims([.. HubScopes.ClaimsByScope.Values.SelectMany(c => c).Distinct(),
+                        Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.Nonce, HubClaims.SessionId]);
+
+                // Access tokens are signed JWTs a resource server can check offline; codes and refresh tokens
+                // stay encrypted. A spent refresh token is refused at once (no leeway) and revokes its family.
+                server.DisableAccessTokenEncryption()
+                    .SetRefreshTokenReuseLeeway(TimeSpan.Zero)
+                    .SetAuthorizationCodeLifetime(TimeSpan.FromSeconds(60))
+                    .SetAccessTokenLifetime(TimeSpan.FromMinutes(10))
+                    .SetIdentityTokenLifetime(TimeSpan.FromMinutes(10))
+                    .SetRefreshTokenLifetime(TimeSpan.FromHours(12));
+
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableStatusCodePagesIntegration();
+                if (!requireHttps)
+                {
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+
+                foreach (var handler in ProtocolHandlers.All)
+                {
+                    server.AddEventHandler(handler);
+                }
+            })
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
+            });
+
+        builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, SigningKeys>();
+        builder.Services.AddScoped<ClaimsIssuance>();
+        return builder;
+    }
+
+    public static WebApplication MapProtocol(this WebApplication app)
+    {
+        app.MapMethods("connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).DisableAntiforgery();
+        app.MapMethods("connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoEndpoint.HandleAsync).DisableAntiforgery();
+        return app;
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace IdentityHub.Protocol;
+
+/// <summary>
+/// What the hub knows of a service beyond OpenIddict's application row (client id, secret, redirect URIs,
+/// permissions live there): the sector its pairwise subjects belong to and its assurance and consent rules.
+/// </summary>
+public sealed class RelyingParty
+{
+    public required string ClientId { get; set; }
+
+    /// <summary>Host name that scopes pairwise subjects; by default the host of the redirect URIs.</summary>
+    public required string SectorIdentifier { get; set; }
+
+    public string? MinimumAcr { get; set; }
+    public ConsentMode Consent { get; set; } = ConsentMode.Explicit;
+    public Uri? BackchannelLogoutUri { get; set; }
+}
+
+public enum ConsentMode
+{
+    Explicit,
+    Implicit,
+}
+
+internal sealed class RelyingPartyConfiguration : IEntityTypeConfiguration<RelyingParty>
+{
+    public void Configure(EntityTypeBuilder<RelyingParty> builder)
+    {
+        builder.ToTable("RelyingParties");
+        builder.HasKey(r => r.ClientId);
+        builder.Property(r => r.ClientId).HasMaxLength(100);
+        builder.Property(r => r.SectorIdentifier).HasMaxLength(253);
+        builder.Property(r => r.MinimumAcr).HasMaxLength(16);
+        builder.Property(r => r.Consent).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.BackchannelLogoutUri).HasMaxLength(2000);
+    }
+}

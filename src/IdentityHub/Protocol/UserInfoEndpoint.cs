@@ -1,0 +1,38 @@
+using IdentityHub.Data;
+using IdentityHub.Subjects;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Protocol;
+
+internal static class UserInfoEndpoint
+{
+    /// <summary>OIDC Core 5.3: the claims of the token's scopes, read from the person's current record.</summary>
+    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, CancellationToken cancellationToken)
+    {
+        var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var subject = result.Principal?.GetClaim(Claims.Subject);
+        var personId = subject is null ? null : await db.SubjectIdentifiers.Where(s => s.Subject == subject).Select(s => (Guid?)s.PersonId).FirstOrDefaultAsync(cancellationToken);
+        var person = personId is null ? null : await db.People.AsNoTracking().FirstOrDefaultAsync(p => p.Id == personId, cancellationToken);
+        if (person is null)
+        {
+            // A client's own token (client_credentials) or a person since removed: nobody to describe.
+            return Results.Challenge(new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token does not designate a person.",
+            }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        var claims = PersonClaims.For(person, result.Principal!.GetScopes());
+        claims[Claims.Subject] = subject!;
+        if (result.Principal!.GetClaim(HubClaims.IdentitySource) is { } source)
+        {
+            claims[HubClaims.IdentitySource] = source;
+        }
+        return Results.Json(claims);
+    }
+}

@@ -1,0 +1,72 @@
+using IdentityHub.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Registry;
+
+public enum PasswordCheck
+{
+    Succeeded,
+    Failed,
+    LockedOut,
+}
+
+/// <summary>
+/// Checks a registry username and password. Unknown usernames cost the same hash as known ones, so timing
+/// does not tell which accounts exist; five consecutive failures lock the account for a while.
+/// </summary>
+public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, TimeProvider time)
+{
+    public const int MaxFailedAttempts = 5;
+    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
+
+    private static readonly Lazy<string> DummyHash = new(() =>
+        new PasswordHasher<RegistryAccount>().HashPassword(null!, "not-a-real-password-" + Guid.NewGuid()));
+
+    public async Task<(PasswordCheck Result, Guid PersonId)> CheckAsync(string username, string password, CancellationToken cancellationToken)
+    {
+        var normalized = username.Trim().ToLowerInvariant();
+        var account = await db.RegistryAccounts.FirstOrDefaultAsync(a => a.Username == normalized, cancellationToken);
+        if (account is null)
+        {
+            hasher.VerifyHashedPassword(null!, DummyHash.Value, password);
+            return (PasswordCheck.Failed, Guid.Empty);
+        }
+
+        var now = time.GetUtcNow();
+        if (account.LockedUntil > now)
+        {
+            return (PasswordCheck.LockedOut, Guid.Empty);
+        }
+
+        var verification = hasher.VerifyHashedPassword(account, account.PasswordHash, password);
+        if (verification == PasswordVerificationResult.Failed)
+        {
+            // Counted in the database in one statement, so parallel guesses on several instances all count.
+            await db.RegistryAccounts.Where(a => a.PersonId == account.PersonId)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.FailedAttempts, a => a.FailedAttempts + 1), cancellationToken);
+            var locked = await db.RegistryAccounts.Where(a => a.PersonId == account.PersonId && a.FailedAttempts >= MaxFailedAttempts)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.LockedUntil, now + LockoutDuration).SetProperty(a => a.FailedAttempts, 0), cancellationToken);
+            return (locked > 0 ? PasswordCheck.LockedOut : PasswordCheck.Failed, Guid.Empty);
+        }
+
+        account.FailedAttempts = 0;
+        account.LockedUntil = null;
+        if (verification == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            account.PasswordHash = hasher.HashPassword(account, password);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return (PasswordCheck.Succeeded, account.PersonId);
+    }
+}
+
+internal static class RegistrySetup
+{
+    public static WebApplicationBuilder AddRegistry(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IPasswordHasher<RegistryAccount>, PasswordHasher<RegistryAccount>>();
+        builder.Services.AddScoped<PasswordSignIn>();
+        return builder;
+    }
+}

@@ -1,0 +1,42 @@
+using IdentityHub.Subjects;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace IdentityHub.Sessions;
+
+/// <summary>
+/// A person's single-sign-on session at the hub. The browser holds a protected cookie naming it; the row is
+/// the authority, so ending it here ends it on every instance.
+/// </summary>
+public sealed class HubSession
+{
+    /// <summary>The <c>sid</c> claim (OIDC Front/Back-Channel Logout).</summary>
+    public required string Id { get; set; }
+
+    public Guid PersonId { get; set; }
+    public required string SourceId { get; set; }
+    public required string Acr { get; set; }
+
+    /// <summary>Space-separated authentication methods (RFC 8176).</summary>
+    public required string Amr { get; set; }
+
+    public DateTimeOffset AuthenticatedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+}
+
+internal sealed class HubSessionConfiguration : IEntityTypeConfiguration<HubSession>
+{
+    public void Configure(EntityTypeBuilder<HubSession> builder)
+    {
+        builder.ToTable("HubSessions");
+        builder.Property(s => s.Id).HasMaxLength(43);
+        builder.Property(s => s.SourceId).HasMaxLength(64);
+        builder.Property(s => s.Acr).HasMaxLength(16);
+        builder.Property(s => s.Amr).HasMaxLength(100);
+        builder.HasIndex(s => s.PersonId);
+        builder.HasIndex(s => s.ExpiresAt);
+        builder.HasOne<Person>().WithMany().HasForeignKey(s => s.PersonId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
