@@ -15,6 +15,8 @@ builder.AddHubHosting()
     .AddLogin()
     .AddSessions();
 builder.Services.AddRazorPages();
+// Vietnamese and French text is written as characters, not as numeric entities.
+builder.Services.AddSingleton(System.Text.Encodings.Web.HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All));
 
 var app = builder.Build();
 if (args is ["migrate", ..])

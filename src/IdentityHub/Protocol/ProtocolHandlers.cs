@@ -14,35 +14,11 @@ internal static class ProtocolHandlers
 {
     public static ImmutableArray<OpenIddictServerHandlerDescriptor> All { get; } =
     [
-        RememberTrustedRedirectUri.Descriptor,
         RequireStateNonceAndAllowedScopes.Descriptor,
         RedirectErrorsToTrustedRedirectUri.Descriptor,
         IssueClientCredentialsPrincipal.Descriptor,
         DescribeHubInDiscovery.Descriptor,
     ];
-
-    private const string TrustedRedirectUriProperty = ".hub_trusted_redirect_uri";
-
-    /// <summary>
-    /// Once the redirect URI is known to be registered for the client, later errors may go back to it
-    /// (RFC 6749 section 4.1.2.1). OpenIddict shows every validation error locally; this notes the point
-    /// after which redirecting is safe.
-    /// </summary>
-    public sealed class RememberTrustedRedirectUri : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
-            = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
-                .UseSingletonHandler<RememberTrustedRedirectUri>()
-                .SetOrder(Authentication.ValidateClientRedirectUri.Descriptor.Order + 1)
-                .SetType(OpenIddictServerHandlerType.Custom)
-                .Build();
-
-        public ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
-        {
-            context.Transaction.SetProperty(TrustedRedirectUriProperty, context.RedirectUri);
-            return default;
-        }
-    }
 
     /// <summary>
     /// <c>state</c> and <c>nonce</c> are mandatory here (CONTRACT section 2), and a scope the client is not
@@ -53,7 +29,7 @@ internal static class ProtocolHandlers
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
                 .UseScopedHandler<RequireStateNonceAndAllowedScopes>()
-                .SetOrder(RememberTrustedRedirectUri.Descriptor.Order + 1)
+                .SetOrder(Authentication.ValidateClientRedirectUri.Descriptor.Order + 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
@@ -83,23 +59,33 @@ internal static class ProtocolHandlers
         }
     }
 
-    public sealed class RedirectErrorsToTrustedRedirectUri : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+    /// <summary>
+    /// OpenIddict shows every validation error on its own page. RFC 6749 (4.1.2.1) wants only errors about the
+    /// client or its redirect URI kept at the hub; any other error goes back to the service, once the client
+    /// and the exact redirect URI are known to belong together.
+    /// </summary>
+    public sealed class RedirectErrorsToTrustedRedirectUri(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
-                .UseSingletonHandler<RedirectErrorsToTrustedRedirectUri>()
+                .UseScopedHandler<RedirectErrorsToTrustedRedirectUri>()
                 .SetOrder(Authentication.AttachRedirectUri.Descriptor.Order + 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
-        public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+        public async ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
         {
-            if (string.IsNullOrEmpty(context.RedirectUri) && !string.IsNullOrEmpty(context.Response.Error)
-                && context.Transaction.GetProperty<string>(TrustedRedirectUriProperty) is { Length: > 0 } trusted)
+            if (!string.IsNullOrEmpty(context.RedirectUri) || string.IsNullOrEmpty(context.Response.Error)
+                || context.Request is not { ClientId: { Length: > 0 } clientId, RedirectUri: { Length: > 0 } redirectUri }
+                || context.Response.Error is Errors.InvalidClient)
             {
-                context.RedirectUri = trusted;
+                return;
             }
-            return default;
+            if (await applications.FindByClientIdAsync(clientId) is { } application
+                && await applications.ValidateRedirectUriAsync(application, redirectUri))
+            {
+                context.RedirectUri = redirectUri;
+            }
         }
     }
 

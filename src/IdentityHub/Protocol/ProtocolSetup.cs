@@ -67,6 +67,8 @@ internal static class ProtocolSetup
             });
 
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, SigningKeys>();
+        // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
+        builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();
         return builder;
     }

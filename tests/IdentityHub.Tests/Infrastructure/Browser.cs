@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace IdentityHub.Tests.Infrastructure;
+
+/// <summary>
+/// A cookie-keeping HTTP client that behaves like a browser without JavaScript: it follows redirects within
+/// the hub, reads forms (antiforgery token included) and submits them.
+/// </summary>
+public sealed partial class Browser(HttpClient client) : IDisposable
+{
+    public HttpClient Client { get; } = client;
+
+    public async Task<Page> GetAsync(string url) => await Page.ReadAsync(await Client.GetAsync(url));
+
+    /// <summary>Follows redirects while they stay on the hub; stops at the first page or the first redirect elsewhere.</summary>
+    public async Task<Page> NavigateAsync(string url, int maxRedirects = 10)
+    {
+        var page = await GetAsync(url);
+        for (var i = 0; i < maxRedirects && page.IsRedirect && page.Location!.StartsWith('/'); i++)
+        {
+            page = await GetAsync(page.Location);
+        }
+        return page;
+    }
+
+    /// <summary>Submits the page's first form, with its hidden fields and the given values, then follows hub redirects.</summary>
+    public async Task<Page> SubmitAsync(Page page, Dictionary<string, string> values)
+    {
+        var fields = page.HiddenFields();
+        foreach (var (name, value) in values)
+        {
+            fields[name] = value;
+        }
+        var action = page.FormAction() is { Length: > 0 } a ? WebUtility.HtmlDecode(a) : page.Url;
+        var result = await Page.ReadAsync(await Client.PostAsync(action, new FormUrlEncodedContent(fields)));
+        return result.IsRedirect && result.Location!.StartsWith('/') ? await NavigateAsync(result.Location) : result;
+    }
+
+    public void Dispose() => Client.Dispose();
+
+    public sealed partial record Page(HttpStatusCode Status, string Url, string? Location, string Html)
+    {
+        public bool IsRedirect => (int)Status is >= 300 and < 400;
+
+        public static async Task<Page> ReadAsync(HttpResponseMessage response)
+        {
+            var location = response.Headers.Location;
+            var url = response.RequestMessage!.RequestUri!;
+            var resolved = location is null ? null
+                : location.IsAbsoluteUri && location.Host == url.Host && location.Port == url.Port ? location.PathAndQuery
+                : location.IsAbsoluteUri ? location.AbsoluteUri : location.OriginalString;
+            return new Page(response.StatusCode, url.PathAndQuery, resolved, await response.Content.ReadAsStringAsync());
+        }
+
+        public Dictionary<string, string> HiddenFields() => InputTag().Matches(Html)
+            .Select(m => m.Value)
+            .Where(tag => Attribute(tag, "type") == "hidden" && Attribute(tag, "name") is not null)
+            .ToDictionary(tag => Attribute(tag, "name")!, tag => Attribute(tag, "value") ?? "");
+
+        private static string? Attribute(string tag, string name) =>
+            Regex.Match(tag, $"\\s{name}=\"(?<v>[^\"]*)\"", RegexOptions.IgnoreCase) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["v"].Value) : null;
+
+        public string? FormAction() => FormActionAttribute().Match(Html) is { Success: true } m ? m.Groups["action"].Value : null;
+
+        [GeneratedRegex("<input[^>]*>", RegexOptions.IgnoreCase)]
+        private static partial Regex InputTag();
+
+        [GeneratedRegex("<form[^>]*action=\"(?<action>[^\"]+)\"", RegexOptions.IgnoreCase)]
+        private static partial Regex FormActionAttribute();
+    }
+}

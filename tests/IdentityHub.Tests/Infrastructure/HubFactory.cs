@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+
+namespace IdentityHub.Tests.Infrastructure;
+
+public enum HubDatabase
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// The real hub, in process, with Production settings except plain HTTP, on its own fresh database.
+/// </summary>
+public class HubFactory : WebApplicationFactory<SharedResource>
+{
+    public const string Issuer = "http://localhost/";
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public HubFactory(HubDatabase database, string connectionString, Dictionary<string, string?>? extra = null)
+    {
+        Database = database;
+        ConnectionString = connectionString;
+        _settings = new()
+        {
+            ["Hub:Database:Provider"] = database.ToString(),
+            ["ConnectionStrings:Hub"] = connectionString,
+            ["Hub:Issuer"] = Issuer,
+            ["Hub:RequireHttps"] = "false",
+            ["Hub:Seed:Demo"] = "true",
+            ["Hub:Subjects:PairwiseKey"] = SharedPairwiseKey,
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    /// <summary>One key per test run: factories sharing a database must derive the same subjects.</summary>
+    public static string SharedPairwiseKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public HubDatabase Database { get; }
+    public string ConnectionString { get; }
+
+    public static async Task<HubFactory> CreateAsync(HubDatabase database, Dictionary<string, string?>? extra = null) =>
+        new(database, await NewDatabaseAsync(database), extra);
+
+    public static async Task<string> NewDatabaseAsync(HubDatabase database) => database switch
+    {
+        HubDatabase.Postgres => await PostgresCluster.CreateDatabaseAsync(),
+        _ => $"Data Source={Path.Combine(Path.GetTempPath(), "identityhub-test-" + Guid.NewGuid().ToString("N") + ".db")}",
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public Browser CreateBrowser() => new(CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        HandleCookies = true,
+        BaseAddress = new Uri(Issuer),
+    }));
+
+    public HttpClient CreateApiClient() => CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        HandleCookies = false,
+        BaseAddress = new Uri(Issuer),
+    });
+
+    /// <summary>Registers an extra client directly through OpenIddict (the admin API comes later).</summary>
+    public async Task RegisterClientAsync(OpenIddictApplicationDescriptor descriptor, string? sector = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(descriptor);
+        if (sector is not null)
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
+            db.RelyingParties.Add(new IdentityHub.Protocol.RelyingParty { ClientId = descriptor.ClientId!, SectorIdentifier = sector });
+            await db.SaveChangesAsync();
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+        if (Database == HubDatabase.Sqlite)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            var file = ConnectionString["Data Source=".Length..];
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+            {
+                File.Delete(path);
+            }
+        }
+    }
+}
+
+/// <summary>xunit class fixtures: one hub (and one database) per test class and provider.</summary>
+public sealed class SqliteHub() : HubFactory(HubDatabase.Sqlite, NewDatabaseAsync(HubDatabase.Sqlite).GetAwaiter().GetResult());
+
+public sealed class PostgresHub() : HubFactory(HubDatabase.Postgres, NewDatabaseAsync(HubDatabase.Postgres).GetAwaiter().GetResult());

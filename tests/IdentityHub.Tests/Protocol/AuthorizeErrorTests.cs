@@ -1,0 +1,101 @@
+using System.Net;
+using IdentityHub.Tests.Infrastructure;
+
+namespace IdentityHub.Tests.Protocol;
+
+/// <summary>
+/// Errors at /connect/authorize: those that cannot be trusted to go back to the service are shown by the hub,
+/// the rest go to the registered redirect URI with state and iss (RFC 6749 4.1.2.1, RFC 9207).
+/// </summary>
+public sealed class AuthorizeErrorTests(SqliteHub hub) : IClassFixture<SqliteHub>
+{
+    [Fact]
+    public async Task Authorize_WithUnregisteredRedirectUri_ShowsAnErrorPageAndNeverRedirects()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = new OidcClient(OidcClient.DemoClientId, OidcClient.DemoSecret, "https://attacker.example/callback");
+        var page = await browser.GetAsync(client.AuthorizeUrl());
+        Assert.Equal(HttpStatusCode.BadRequest, page.Status);
+        Assert.Null(page.Location);
+        Assert.Contains("role=\"alert\"", page.Html, StringComparison.Ordinal);
+        Assert.Contains("invalid_request", page.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain("attacker.example", page.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Authorize_WithRedirectUriDifferingOnlyByATrailingSlash_IsRefused()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = new OidcClient(OidcClient.DemoClientId, OidcClient.DemoSecret, OidcClient.DemoRedirect + "/");
+        var page = await browser.GetAsync(client.AuthorizeUrl());
+        Assert.Equal(HttpStatusCode.BadRequest, page.Status);
+        Assert.Null(page.Location);
+    }
+
+    [Fact]
+    public async Task Authorize_WithUnknownClient_ShowsAnErrorPage()
+    {
+        using var browser = hub.CreateBrowser();
+        var page = await browser.GetAsync(new OidcClient("nobody", null, OidcClient.DemoRedirect).AuthorizeUrl());
+        Assert.Equal(HttpStatusCode.BadRequest, page.Status);
+        Assert.Null(page.Location);
+        Assert.Contains("client_id", page.Html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("state")]
+    [InlineData("nonce")]
+    public async Task Authorize_WithoutStateOrNonce_IsInvalidRequestAtTheRedirectUriAndYieldsNoCode(string missing)
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var page = await browser.GetAsync(client.AuthorizeUrl(omit: missing));
+        var parameters = client.CallbackParameters(page);
+        Assert.Equal("invalid_request", parameters["error"]);
+        Assert.Contains(missing, parameters["error_description"], StringComparison.Ordinal);
+        Assert.DoesNotContain("code", parameters.Keys);
+    }
+
+    [Fact]
+    public async Task Authorize_WithoutCodeChallenge_IsInvalidRequestAtTheRedirectUri()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(omit: ["code_challenge", "code_challenge_method"])));
+        Assert.Equal("invalid_request", parameters["error"]);
+        Assert.Equal(client.State, parameters["state"]);
+    }
+
+    [Fact]
+    public async Task Authorize_WithPlainCodeChallenge_IsRefused()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(extra: new() { ["code_challenge_method"] = "plain" })));
+        Assert.Equal("invalid_request", parameters["error"]);
+    }
+
+    [Theory]
+    [InlineData("openid phone")]          // a known scope the service is not allowed
+    [InlineData("openid identity_number")] // restricted
+    [InlineData("openid unheard_of")]     // unknown
+    public async Task Authorize_WithScopeOutsideAllowedScopes_IsInvalidScopeAtTheRedirectUri(string scope)
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(scope)));
+        Assert.Equal("invalid_scope", parameters["error"]);
+        Assert.Equal(client.State, parameters["state"]);
+        Assert.Equal(HubFactory.Issuer, parameters["iss"]);
+    }
+
+    [Fact]
+    public async Task Authorize_WithImplicitResponseType_IsRefused()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var page = await browser.GetAsync(client.AuthorizeUrl(extra: new() { ["response_type"] = "id_token" }));
+        Assert.NotEqual(HttpStatusCode.OK, page.Status);
+        Assert.DoesNotContain("id_token=", page.Location ?? "", StringComparison.Ordinal);
+    }
+}

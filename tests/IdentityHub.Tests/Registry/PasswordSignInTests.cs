@@ -1,0 +1,119 @@
+using System.Net;
+using IdentityHub.Data;
+using IdentityHub.Registry;
+using IdentityHub.Subjects;
+using IdentityHub.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Tests.Registry;
+
+public sealed class PasswordSignInTests(SqliteHub hub) : IClassFixture<SqliteHub>
+{
+    [Fact]
+    public async Task SignIn_WithWrongPasswordOrUnknownUser_ShowsTheSameMessage()
+    {
+        using var browser = hub.CreateBrowser();
+        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
+        var wrongPassword = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.director", ["Input.Password"] = "wrong-password" });
+        var unknownUser = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "nobody.at.all", ["Input.Password"] = "wrong-password" });
+
+        Assert.Equal(HttpStatusCode.OK, wrongPassword.Status);
+        Assert.Contains("The username or password is incorrect.", wrongPassword.Html, StringComparison.Ordinal);
+        Assert.Equal(Alert(wrongPassword.Html), Alert(unknownUser.Html));
+    }
+
+    [Fact]
+    public async Task SignIn_AfterFiveWrongPasswords_IsLockedEvenWithTheRightPassword()
+    {
+        using var browser = hub.CreateBrowser();
+        var username = await CreateAccountAsync();
+        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
+        Browser.Page last = signIn;
+        for (var i = 0; i < 5; i++)
+        {
+            last = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = "wrong-" + i });
+        }
+        Assert.Contains("locked", Alert(last.Html), StringComparison.OrdinalIgnoreCase);
+
+        var right = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = "Demo-Passw0rd!" });
+        Assert.Equal(HttpStatusCode.OK, right.Status);
+        Assert.Contains("locked", Alert(right.Html), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task SignIn_WithEmptyFields_NamesEachMissingField()
+    {
+        using var browser = hub.CreateBrowser();
+        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
+        var page = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "", ["Input.Password"] = "" });
+        Assert.Contains("Enter your username.", page.Html, StringComparison.Ordinal);
+        Assert.Contains("Enter your password.", page.Html, StringComparison.Ordinal);
+        Assert.Contains("aria-invalid=\"true\"", page.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_WithoutAntiforgeryToken_IsRefused()
+    {
+        using var browser = hub.CreateBrowser();
+        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
+        var journey = signIn.HiddenFields()["Journey"];
+        using var response = await browser.Client.PostAsync(signIn.Url, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Journey"] = journey,
+            ["Input.Username"] = "demo.citizen",
+            ["Input.Password"] = "Demo-Passw0rd!",
+        }));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_WithAJourneyFromAnotherBrowser_IsRefused()
+    {
+        using var victim = hub.CreateBrowser();
+        using var attacker = hub.CreateBrowser();
+        var signIn = await victim.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
+        var stolen = await attacker.GetAsync(signIn.Url);
+        Assert.True(stolen.IsRedirect);
+        Assert.StartsWith("/error/journey_expired", stolen.Location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_Pages_AreTranslated()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var vietnamese = await browser.NavigateAsync(client.AuthorizeUrl(omit: "ui_locales"));
+        Assert.Contains("<html lang=\"vi\"", vietnamese.Html, StringComparison.Ordinal);
+        Assert.Contains("Mật khẩu", vietnamese.Html, StringComparison.Ordinal);
+        var french = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["ui_locales"] = "fr-FR en" }));
+        Assert.Contains("<html lang=\"fr\"", french.Html, StringComparison.Ordinal);
+        Assert.Contains("Mot de passe", french.Html, StringComparison.Ordinal);
+    }
+
+    private async Task<string> CreateAccountAsync()
+    {
+        var username = "lockout." + Guid.NewGuid().ToString("N")[..8];
+        await using var scope = hub.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        var person = new Person
+        {
+            Id = Guid.NewGuid(),
+            Pivot = new() { GivenName = "Lock", FamilyName = "Out", Birthdate = new DateOnly(1970, 1, 1) },
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var account = new RegistryAccount { PersonId = person.Id, Username = username, PasswordHash = "", CreatedAt = DateTimeOffset.UtcNow };
+        account.PasswordHash = new PasswordHasher<RegistryAccount>().HashPassword(account, "Demo-Passw0rd!");
+        db.People.Add(person);
+        db.RegistryAccounts.Add(account);
+        await db.SaveChangesAsync();
+        return username;
+    }
+
+    private static string Alert(string html)
+    {
+        var start = html.IndexOf("role=\"alert\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, "The page shows no alert.");
+        return html[start..html.IndexOf("</div>", start, StringComparison.Ordinal)];
+    }
+}
