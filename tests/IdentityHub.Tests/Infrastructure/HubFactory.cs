@@ -64,12 +64,8 @@ public class HubFactory : WebApplicationFactory<SharedResource>
         }
     }
 
-    public Browser CreateBrowser() => new(CreateClient(new WebApplicationFactoryClientOptions
-    {
-        AllowAutoRedirect = false,
-        HandleCookies = true,
-        BaseAddress = new Uri(Issuer),
-    }));
+    public Browser CreateBrowser(System.Net.CookieContainer? jar = null) =>
+        new(CreateDefaultClient(new Uri(Issuer), new CookieHandler(jar ?? new System.Net.CookieContainer())));
 
     public HttpClient CreateApiClient() => CreateClient(new WebApplicationFactoryClientOptions
     {

@@ -1,0 +1,64 @@
+using System.Net;
+using IdentityHub.Data;
+using IdentityHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace IdentityHub.Tests.Data;
+
+/// <summary>
+/// Several instances on one database behave as one hub: a login started on one finishes on the other, a code
+/// issued by one is redeemed at the other, and both publish and use the same persistent keys.
+/// </summary>
+public sealed class SharedDatabaseTests
+{
+    [Fact]
+    public async Task TwoInstances_OnOnePostgresDatabase_ShareJourneysSessionsCodesAndKeys()
+    {
+        await using var first = await HubFactory.CreateAsync(HubDatabase.Postgres);
+        await using var second = new HubFactory(HubDatabase.Postgres, first.ConnectionString);
+        using var http1 = first.CreateApiClient();
+        using var http2 = second.CreateApiClient();
+        Assert.Equal(await http1.GetStringAsync("/.well-known/jwks"), await http2.GetStringAsync("/.well-known/jwks"));
+
+        // The browser's cookies travel between instances as they would behind a load balancer.
+        var jar = new CookieContainer();
+        using var browser = first.CreateBrowser(jar);
+        var client = OidcClient.Demo();
+        var signIn = await browser.NavigateAsync(client.AuthorizeUrl());
+        using var switched = second.CreateBrowser(jar);
+        var back = await switched.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.citizen", ["Input.Password"] = "Demo-Passw0rd!" });
+        var code = client.CallbackParameters(back)["code"];
+
+        var tokens = await client.RedeemAsync(http1, code);
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        var refreshed = await client.RefreshAsync(http2, tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        Assert.Equal(new JsonWebToken(tokens.IdToken).Subject, new JsonWebToken(refreshed.IdToken).Subject);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsSigningKeysAndPairwiseSubjects()
+    {
+        await using var before = await HubFactory.CreateAsync(HubDatabase.Sqlite);
+        using var browser = before.CreateBrowser();
+        using var http = before.CreateApiClient();
+        var client = OidcClient.Demo();
+        var tokens = await client.RedeemAsync(http, (await client.LoginAsync(browser))["code"]);
+        var jwks = await http.GetStringAsync("/.well-known/jwks");
+
+        await using var after = new HubFactory(HubDatabase.Sqlite, before.ConnectionString);
+        using var httpAfter = after.CreateApiClient();
+        Assert.Equal(jwks, await httpAfter.GetStringAsync("/.well-known/jwks"));
+        var refreshed = await client.RefreshAsync(httpAfter, tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        Assert.Equal(new JsonWebToken(tokens.IdToken).Subject, new JsonWebToken(refreshed.IdToken).Subject);
+
+        // Keys are stored protected, never as plain key material.
+        await using var scope = after.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<HubDbContext>().SigningKeys.ToListAsync();
+        Assert.Equal(3, stored.Count);
+        Assert.All(stored, k => Assert.DoesNotContain("PRIVATE", k.ProtectedKey, StringComparison.Ordinal));
+    }
+}

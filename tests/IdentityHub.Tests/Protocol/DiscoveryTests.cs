@@ -1,0 +1,48 @@
+using System.Text.Json;
+using IdentityHub.Tests.Infrastructure;
+using Microsoft.IdentityModel.Tokens;
+
+namespace IdentityHub.Tests.Protocol;
+
+public sealed class DiscoveryTests(SqliteHub hub) : IClassFixture<SqliteHub>
+{
+    [Fact]
+    public async Task Discovery_AdvertisesWhatTheContractRequiresForThisHub()
+    {
+        using var http = hub.CreateApiClient();
+        var document = JsonDocument.Parse(await http.GetStringAsync("/.well-known/openid-configuration")).RootElement;
+        string[] Values(string name) => [.. document.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
+
+        Assert.Equal(HubFactory.Issuer, document.GetProperty("issuer").GetString());
+        foreach (var endpoint in new[] { "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint", "introspection_endpoint", "revocation_endpoint" })
+        {
+            Assert.StartsWith(HubFactory.Issuer, document.GetProperty(endpoint).GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(["code"], Values("response_types_supported"));
+        Assert.Superset(new HashSet<string>(["authorization_code", "refresh_token", "client_credentials"]), Values("grant_types_supported").ToHashSet());
+        Assert.Equal(["S256"], Values("code_challenge_methods_supported"));
+        Assert.Equal(["pairwise"], Values("subject_types_supported"));
+        Assert.Superset(new HashSet<string>(["RS256", "ES256"]), Values("id_token_signing_alg_values_supported").ToHashSet());
+        Assert.Superset(new HashSet<string>(["client_secret_basic", "client_secret_post", "private_key_jwt"]), Values("token_endpoint_auth_methods_supported").ToHashSet());
+        Assert.Equal(["eidas1", "eidas2", "eidas3"], Values("acr_values_supported"));
+        Assert.True(document.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());
+        Assert.Superset(new HashSet<string>(["openid", "profile", "birth", "email", "phone"]), Values("scopes_supported").ToHashSet());
+        Assert.Superset(new HashSet<string>(["sub", "idp_id", "acr", "amr", "auth_time", "given_name", "birthplace"]), Values("claims_supported").ToHashSet());
+        // Not implemented yet, so not advertised.
+        Assert.False(document.GetProperty("claims_parameter_supported").GetBoolean());
+        Assert.False(document.TryGetProperty("backchannel_logout_supported", out _));
+        Assert.DoesNotContain("consent", Values("prompt_values_supported"));
+    }
+
+    [Fact]
+    public async Task Jwks_PublishesAnRsaAndAnEcKey_WithoutPrivateParts()
+    {
+        using var http = hub.CreateApiClient();
+        var json = await http.GetStringAsync("/.well-known/jwks");
+        var keys = new JsonWebKeySet(json).Keys;
+        Assert.Contains(keys, k => k.Kty == "RSA" && k.Alg == "RS256" && !string.IsNullOrEmpty(k.Kid));
+        Assert.Contains(keys, k => k.Kty == "EC" && k.Alg == "ES256" && k.Crv == "P-256");
+        Assert.All(keys, k => Assert.False(k.HasPrivateKey));
+        Assert.DoesNotContain("\"d\"", json, StringComparison.Ordinal);
+    }
+}
