@@ -1,6 +1,14 @@
-var builder = WebApplication.CreateBuilder(args);
+using SampleRelyingParty.Authentication;
+using SampleRelyingParty.Hosting;
+
+var builder = ServiceEnvironment.CreateBuilder(args);
+builder.AddNationalIdLogin();
+builder.Services.AddRazorPages();
+
 var app = builder.Build();
+app.UseAuthentication();
+app.UseAuthorization();
 
-app.MapGet("/", () => "Hello World!");
-
+app.MapNationalIdLogin();
+app.MapRazorPages();
 app.Run();

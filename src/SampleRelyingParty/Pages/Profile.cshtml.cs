@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace SampleRelyingParty.Pages;
+
+[Authorize]
+public sealed class ProfileModel : PageModel
+{
+    public IReadOnlyList<Claim> Claims { get; private set; } = [];
+    public string? Subject { get; private set; }
+    public string? LevelOfAssurance { get; private set; }
+    public string? IdentitySource { get; private set; }
+    public DateTimeOffset? AuthenticatedAt { get; private set; }
+    public bool HasIdToken { get; private set; }
+    public bool HasAccessToken { get; private set; }
+    public bool HasRefreshToken { get; private set; }
+    public DateTimeOffset? AccessTokenExpiresAt { get; private set; }
+
+    public async Task OnGetAsync()
+    {
+        Claims = [.. User.Claims];
+        Subject = User.FindFirst("sub")?.Value;
+        LevelOfAssurance = User.FindFirst("acr")?.Value;
+        IdentitySource = User.FindFirst("idp_id")?.Value;
+        if (long.TryParse(User.FindFirst("auth_time")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var authTime))
+        {
+            AuthenticatedAt = DateTimeOffset.FromUnixTimeSeconds(authTime);
+        }
+
+        // The tokens live in the cookie's authentication properties (SaveTokens); only their presence is shown.
+        var properties = (await HttpContext.AuthenticateAsync()).Properties;
+        HasIdToken = properties?.GetTokenValue("id_token") is not null;
+        HasAccessToken = properties?.GetTokenValue("access_token") is not null;
+        HasRefreshToken = properties?.GetTokenValue("refresh_token") is not null;
+        if (DateTimeOffset.TryParse(properties?.GetTokenValue("expires_at"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var expiresAt))
+        {
+            AccessTokenExpiresAt = expiresAt;
+        }
+    }
+
+    public static string Utc(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+}

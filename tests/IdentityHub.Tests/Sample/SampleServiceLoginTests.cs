@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+using IdentityHub.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using OpenIddict.Abstractions;
+using SampleRelyingParty;
+
+namespace IdentityHub.Tests.Sample;
+
+/// <summary>
+/// The real sample service, with Microsoft's OpenID Connect handler, logs a person in against the real hub,
+/// both on Kestrel over loopback HTTP: discovery, PKCE, state, nonce, code exchange and userinfo as an agency's
+/// service does them.
+/// </summary>
+public sealed class SampleServiceLoginTests
+{
+    [Fact]
+    public async Task SampleService_LogsInTheDemoCitizenThroughTheHub_AndShowsTheirClaims()
+    {
+        var hubPort = FreePort();
+        var servicePort = FreePort();
+        var hubUrl = $"http://localhost:{hubPort}";
+        var serviceUrl = $"http://localhost:{servicePort}";
+
+        await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = hubUrl + "/" });
+        hub.UseKestrel(hubPort);
+        hub.StartServer();
+
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = "sample-e2e",
+            ClientSecret = "sample-e2e-secret-long-enough",
+            ClientType = OpenIddictConstants.ClientTypes.Confidential,
+            DisplayName = "Sample service (test)",
+            RedirectUris = { new Uri(serviceUrl + "/signin-oidc") },
+            PostLogoutRedirectUris = { new Uri(serviceUrl + "/signout-callback-oidc") },
+        };
+        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
+            "scp:profile", "scp:birth", "scp:email"]);
+        await hub.RegisterClientAsync(descriptor, "localhost");
+
+        await using var service = new SampleFactory(new()
+        {
+            ["Oidc:Authority"] = hubUrl,
+            ["Oidc:ClientId"] = "sample-e2e",
+            ["Oidc:ClientSecret"] = "sample-e2e-secret-long-enough",
+        });
+        service.UseKestrel(servicePort);
+        service.StartServer();
+
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true });
+        var home = await browser.GetStringAsync(serviceUrl + "/");
+        Assert.Contains("Log in with national ID", home, StringComparison.Ordinal);
+
+        using var signIn = await browser.GetAsync(serviceUrl + "/login?lang=en");
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        Assert.StartsWith(hubUrl + "/registry/signin", signIn.RequestMessage!.RequestUri!.AbsoluteUri, StringComparison.Ordinal);
+        var page = await Browser.Page.ReadAsync(signIn);
+        var fields = page.HiddenFields();
+        fields["Input.Username"] = "demo.citizen";
+        fields["Input.Password"] = "Demo-Passw0rd!";
+
+        using var profile = await browser.PostAsync(signIn.RequestMessage.RequestUri, new FormUrlEncodedContent(fields));
+        var html = await profile.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
+        Assert.Equal(serviceUrl + "/profile", profile.RequestMessage!.RequestUri!.AbsoluteUri);
+        Assert.Contains("Who logged in", html, StringComparison.Ordinal);
+        Assert.Contains("eidas1", html, StringComparison.Ordinal);
+        Assert.Contains("registry", html, StringComparison.Ordinal);
+        Assert.Contains("Nguyễn Văn", WebUtility.HtmlDecode(html), StringComparison.Ordinal);
+        Assert.Contains("01001", html, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class SampleFactory(Dictionary<string, string?> settings) : WebApplicationFactory<SampleRelyingPartyMarker>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Production");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}
