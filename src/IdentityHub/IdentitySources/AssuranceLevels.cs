@@ -10,5 +10,25 @@ public static class AssuranceLevels
     public static IReadOnlyList<string> All { get; } = [Low, Substantial, High];
 
     /// <summary>0, 1, 2 for the known levels; -1 for anything else.</summary>
-    public static int Rank(string? acr) => acr is null ? -1 : All.ToList().IndexOf(acr);
+    public static int Rank(string? acr) => acr switch
+    {
+        Low => 0,
+        Substantial => 1,
+        High => 2,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// The level a request asks for (CONTRACT section 2): the lowest known value of <c>acr_values</c>, raised to
+    /// the service's registered minimum. Null when neither asks for anything.
+    /// </summary>
+    public static string? Asked(string? acrValues, string? minimum)
+    {
+        var lowest = (acrValues ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Where(value => Rank(value) >= 0)
+            .MinBy(Rank);
+        return Rank(minimum) > Rank(lowest) ? minimum : lowest;
+    }
+
+    public static bool Satisfies(string reached, string? asked) => Rank(reached) >= Rank(asked);
 }

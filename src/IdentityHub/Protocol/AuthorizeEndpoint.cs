@@ -1,4 +1,8 @@
+using IdentityHub.Data;
+using IdentityHub.IdentitySources;
 using IdentityHub.Login;
+using IdentityHub.Registry;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore;
 using IdentityHub.Sessions;
 using Microsoft.AspNetCore.Authentication;
@@ -15,10 +19,12 @@ namespace IdentityHub.Protocol;
 /// </summary>
 internal static class AuthorizeEndpoint
 {
-    public static async Task<IResult> HandleAsync(HttpContext http, LoginJourneys journeys, HubSessions sessions, ClaimsIssuance issuance, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, LoginJourneys journeys, HubSessions sessions, ClaimsIssuance issuance, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        var minimum = await db.RelyingParties.Where(r => r.ClientId == request.ClientId).Select(r => r.MinimumAcr).FirstOrDefaultAsync(cancellationToken);
+        var asked = AssuranceLevels.Asked(request.AcrValues, minimum);
 
         var session = (string?)request[LoginJourneys.ResumeParameter] is { Length: > 0 } journeyId
             ? await journeys.ConsumeAsync(http, journeyId, cancellationToken)
@@ -26,7 +32,8 @@ internal static class AuthorizeEndpoint
         if (session is null)
         {
             var current = await sessions.FindCurrentAsync(http, cancellationToken);
-            if (current is not null && !request.HasPromptValue(PromptValues.Login) && !TooOld(current, request.MaxAge, time))
+            if (current is not null && !request.HasPromptValue(PromptValues.Login) && !TooOld(current, request.MaxAge, time)
+                && AssuranceLevels.Satisfies(current.Acr, asked))
             {
                 session = current;
             }
@@ -34,6 +41,10 @@ internal static class AuthorizeEndpoint
 
         if (session is null)
         {
+            if (!AssuranceLevels.Satisfies(PasswordSignIn.Level, asked))
+            {
+                return Refuse(Errors.AccessDenied, $"No identity source available to this service can reach the level of assurance asked ({asked}).");
+            }
             if (request.HasPromptValue(PromptValues.None))
             {
                 return Refuse(Errors.LoginRequired, "The person must authenticate.");

@@ -17,6 +17,8 @@ public enum PasswordCheck
 /// </summary>
 public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, TimeProvider time)
 {
+    /// <summary>A password alone reaches eIDAS low (CONTRACT section 7).</summary>
+    public const string Level = IdentitySources.AssuranceLevels.Low;
     public const int MaxFailedAttempts = 5;
     public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
 

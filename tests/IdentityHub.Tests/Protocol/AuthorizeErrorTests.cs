@@ -99,3 +99,43 @@ public sealed class AuthorizeErrorTests(SqliteHub hub) : IClassFixture<SqliteHub
         Assert.DoesNotContain("id_token=", page.Location ?? "", StringComparison.Ordinal);
     }
 }
+
+public sealed class AssuranceTests(SqliteHub hub) : IClassFixture<SqliteHub>
+{
+    [Theory]
+    [InlineData("eidas2")]
+    [InlineData("eidas3 eidas2")]
+    public async Task Authorize_AskingAHigherLevelThanAnySourceReaches_IsAccessDeniedWithADescription(string acrValues)
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(extra: new() { ["acr_values"] = acrValues })));
+        Assert.Equal("access_denied", parameters["error"]);
+        Assert.Contains("eidas2", parameters["error_description"], StringComparison.Ordinal);
+        Assert.Equal(client.State, parameters["state"]);
+        Assert.Equal(HubFactory.Issuer, parameters["iss"]);
+    }
+
+    [Fact]
+    public async Task Authorize_AskingTheLowestOfSeveralLevels_LogsInAtThatLevel()
+    {
+        using var browser = hub.CreateBrowser();
+        using var http = hub.CreateApiClient();
+        var client = OidcClient.Demo();
+        var callback = await client.LoginAsync(browser, url: client.AuthorizeUrl(extra: new() { ["acr_values"] = "eidas3 eidas1" }));
+        var tokens = await client.RedeemAsync(http, callback["code"]);
+        Assert.Equal("eidas1", tokens.IdTokenJwt.GetClaim("acr").Value);
+    }
+
+    [Fact]
+    public async Task Authorize_WithMaxAgeExceeded_AsksForThePasswordAgain()
+    {
+        using var browser = hub.CreateBrowser();
+        await OidcClient.Demo().LoginAsync(browser);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var page = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["max_age"] = "1" }));
+        Assert.StartsWith("/registry/signin", page.Url, StringComparison.Ordinal);
+        var fresh = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["max_age"] = "3600" }));
+        Assert.True(fresh.IsRedirect);
+    }
+}

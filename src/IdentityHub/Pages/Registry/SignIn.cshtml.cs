@@ -49,8 +49,7 @@ public sealed class SignInModel(LoginJourneys journeys, PasswordSignIn passwords
                 return Page();
         }
 
-        // A password alone reaches eIDAS low (CONTRACT section 7).
-        var session = await sessions.StartAsync(HttpContext, personId, IdentitySource.RegistryId, AssuranceLevels.Low, "pwd", cancellationToken);
+        var session = await sessions.StartAsync(HttpContext, personId, IdentitySource.RegistryId, PasswordSignIn.Level, "pwd", cancellationToken);
         await journeys.CompleteAsync(journey, session, cancellationToken);
         return LocalRedirect(LoginJourneys.ResumeUrl(journey));
     }
