@@ -14,9 +14,6 @@ builder.AddHubHosting()
     .AddRegistry()
     .AddLogin()
     .AddSessions();
-builder.Services.AddRazorPages();
-// Vietnamese and French text is written as characters, not as numeric entities.
-builder.Services.AddSingleton(System.Text.Encodings.Web.HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All));
 
 var app = builder.Build();
 if (args is ["migrate", ..])
@@ -25,14 +22,7 @@ if (args is ["migrate", ..])
     return;
 }
 
-app.UseRequestLocalization();
-app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
-app.UseStaticFiles();
-app.UseRouting();
-app.UseAuthentication();
-app.UseAuthorization();
-app.UseAntiforgery();
-
+app.UseHubPipeline();
 app.MapHubHosting();
 app.MapProtocol();
 app.MapSessions();

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using IdentityHub.Data;
 using IdentityHub.Subjects;
 using Microsoft.AspNetCore.DataProtection;
@@ -30,10 +32,32 @@ internal static class HostingSetup
         builder.Services.AddSingleton(services => LoadPairwiseKey(services));
         builder.Services.AddScoped<PairwiseSubjects>();
 
+        builder.Services.AddRazorPages();
+        // Vietnamese and French text is written as characters, not as numeric entities.
+        builder.Services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
+
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
+    }
+
+    public static WebApplication UseHubPipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error/server_error");
+        }
+        app.UseSecurityHeaders();
+        app.UseRequestLocalization();
+        // OpenIddict errors that must not go back to a service are shown by the error page.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
     }
 
     public static WebApplication MapHubHosting(this WebApplication app)

@@ -74,6 +74,7 @@ internal static class SessionsSetup
         var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
         builder.Services.AddScoped<HubSessions>();
+        builder.Services.AddHostedService<ExpiredRecordsCleanup>();
         builder.Services.AddAuthentication(HubSessions.Scheme)
             .AddCookie(HubSessions.Scheme, options =>
             {
