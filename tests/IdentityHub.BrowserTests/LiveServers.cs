@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using IdentityHub.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Playwright;
+using OpenIddict.Abstractions;
+using SampleRelyingParty;
+
+namespace IdentityHub.BrowserTests;
+
+/// <summary>
+/// The real hub (SQLite) and the real sample service, both on Kestrel over loopback HTTP with free ports, and
+/// Debian's Chromium driven by Playwright: started once for a test class (xunit class fixture). Each test opens
+/// a browser context of its own, so cookies and sessions never leak from one test to the next.
+/// </summary>
+public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
+{
+    public const string ClientId = "sample-e2e";
+    private const string ClientSecret = "sample-e2e-secret-long-enough";
+
+    /// <summary>Debian's Chromium; browsers cannot be downloaded here, so Playwright never installs its own.</summary>
+    private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("HUB_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    private static readonly string[] ChromiumArguments =
+    [
+        "--no-sandbox", // the tests run as root
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+
+    private HubFactory? _hub;
+    private SampleFactory? _service;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private bool _disposed;
+
+    public LiveServers()
+    {
+        HubUrl = $"http://localhost:{FreePort()}";
+        ServiceUrl = $"http://localhost:{FreePort()}";
+    }
+
+    public string HubUrl { get; }
+    public string ServiceUrl { get; }
+
+    /// <summary>Where the tests leave screenshots for people to look at.</summary>
+    public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser has not started.");
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException(
+                $"The browser tests need Chromium at {ChromiumPath} (Debian: apt-get install -y chromium), or HUB_TEST_CHROMIUM set to another Chromium.");
+        }
+
+        _hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = HubUrl + "/" });
+        _hub.UseKestrel(new Uri(HubUrl).Port);
+        _hub.StartServer();
+
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = ClientId,
+            ClientSecret = ClientSecret,
+            ClientType = OpenIddictConstants.ClientTypes.Confidential,
+            DisplayName = "Sample service (browser test)",
+            RedirectUris = { new Uri(ServiceUrl + "/signin-oidc") },
+            PostLogoutRedirectUris = { new Uri(ServiceUrl + "/signout-callback-oidc") },
+        };
+        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
+            "scp:profile", "scp:birth", "scp:email"]);
+        await _hub.RegisterClientAsync(descriptor, "localhost");
+
+        _service = new SampleFactory(new()
+        {
+            ["Oidc:Authority"] = HubUrl,
+            ["Oidc:ClientId"] = ClientId,
+            ["Oidc:ClientSecret"] = ClientSecret,
+        });
+        _service.UseKestrel(new Uri(ServiceUrl).Port);
+        _service.StartServer();
+
+        // The first login warms up both servers (JIT, discovery, keys): give assertions more than the default 5 s.
+        Assertions.SetDefaultExpectTimeout(15_000);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArguments,
+        });
+    }
+
+    /// <summary>A fresh browser profile (no cookies) whose Accept-Language is <paramref name="locale"/>.</summary>
+    public async Task<IBrowserContext> NewContextAsync(string locale = "en-US")
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            Locale = locale,
+            ViewportSize = new ViewportSize { Width = 1024, Height = 800 },
+        });
+        context.SetDefaultTimeout(20_000);
+        return context;
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+        if (_hub is not null)
+        {
+            await _hub.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class SampleFactory(Dictionary<string, string?> settings) : WebApplicationFactory<SampleRelyingPartyMarker>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Production");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}
