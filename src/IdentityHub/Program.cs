@@ -1,3 +1,4 @@
+using IdentityHub.Admin;
 using IdentityHub.Data;
 using IdentityHub.Hosting;
 using IdentityHub.Localization;
@@ -13,7 +14,8 @@ builder.AddHubHosting()
     .AddProtocol()
     .AddRegistry()
     .AddLogin()
-    .AddSessions();
+    .AddSessions()
+    .AddAdmin();
 
 var app = builder.Build();
 if (args is ["migrate", ..])
@@ -26,5 +28,6 @@ app.UseHubPipeline();
 app.MapHubHosting();
 app.MapProtocol();
 app.MapSessions();
+app.MapAdmin();
 app.MapRazorPages();
 app.Run();

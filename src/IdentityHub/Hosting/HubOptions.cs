@@ -21,6 +21,14 @@ public sealed class HubOptions
     public DataProtectionSettings DataProtection { get; set; } = new();
 
     public SubjectOptions Subjects { get; set; } = new();
+
+    public BootstrapOptions Bootstrap { get; set; } = new();
+}
+
+public sealed class BootstrapOptions
+{
+    /// <summary>When set, the confidential client <c>hub-admin</c> (client_credentials, scope <c>hub.admin</c>) is created or updated at start-up with this secret.</summary>
+    public string? AdminClientSecret { get; set; }
 }
 
 public enum DatabaseProvider

@@ -32,7 +32,7 @@ internal static class ProtocolSetup
                     .AllowClientCredentialsFlow()
                     .RequireProofKeyForCodeExchange();
 
-                server.RegisterScopes(HubScopes.Supported)
+                server.RegisterScopes([.. HubScopes.Supported, Admin.AdminSetup.Scope])
                     .RegisterClaims([.. HubScopes.ClaimsByScope.Values.SelectMany(c => c).Distinct(),
                         Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.Nonce, HubClaims.SessionId]);
 
@@ -63,6 +63,8 @@ internal static class ProtocolSetup
             .AddValidation(validation =>
             {
                 validation.UseLocalServer();
+                // A revoked token (or one of a deleted client) stops working at once, not when it expires.
+                validation.EnableTokenEntryValidation();
                 validation.UseAspNetCore();
             });
 

@@ -17,6 +17,15 @@ public sealed class RelyingParty
     public string? MinimumAcr { get; set; }
     public ConsentMode Consent { get; set; } = ConsentMode.Explicit;
     public Uri? BackchannelLogoutUri { get; set; }
+
+    /// <summary><c>client_secret_basic</c>, <c>client_secret_post</c>, <c>private_key_jwt</c>, or <c>none</c> for public clients.</summary>
+    public string TokenEndpointAuthMethod { get; set; } = "client_secret_basic";
+
+    /// <summary>Where a <c>private_key_jwt</c> client publishes its keys, when it does not register them inline.</summary>
+    public Uri? JwksUri { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }
 
 public enum ConsentMode
@@ -36,5 +45,7 @@ internal sealed class RelyingPartyConfiguration : IEntityTypeConfiguration<Relyi
         builder.Property(r => r.MinimumAcr).HasMaxLength(16);
         builder.Property(r => r.Consent).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.BackchannelLogoutUri).HasMaxLength(2000);
+        builder.Property(r => r.TokenEndpointAuthMethod).HasMaxLength(32);
+        builder.Property(r => r.JwksUri).HasMaxLength(2000);
     }
 }

@@ -33,6 +33,7 @@ public class HubFactory : WebApplicationFactory<SharedResource>
             ["Hub:RequireHttps"] = "false",
             ["Hub:Seed:Demo"] = "true",
             ["Hub:Subjects:PairwiseKey"] = SharedPairwiseKey,
+            ["Hub:Bootstrap:AdminClientSecret"] = AdminSecret,
         };
         foreach (var (key, value) in extra ?? [])
         {
@@ -42,6 +43,8 @@ public class HubFactory : WebApplicationFactory<SharedResource>
 
     /// <summary>One key per test run: factories sharing a database must derive the same subjects.</summary>
     public static string SharedPairwiseKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public const string AdminSecret = "bootstrap-admin-secret-for-tests-0123456789";
 
     public HubDatabase Database { get; }
     public string ConnectionString { get; }
@@ -73,6 +76,15 @@ public class HubFactory : WebApplicationFactory<SharedResource>
         HandleCookies = false,
         BaseAddress = new Uri(Issuer),
     });
+
+    /// <summary>An HTTP client carrying a hub.admin access token of the bootstrap client hub-admin.</summary>
+    public async Task<HttpClient> CreateAdminClientAsync(string scope = "hub.admin")
+    {
+        var http = CreateApiClient();
+        var token = await new OidcClient("hub-admin", AdminSecret, "http://unused/").TokenAsync(http, new() { ["grant_type"] = "client_credentials", ["scope"] = scope });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.AccessToken);
+        return http;
+    }
 
     /// <summary>Registers an extra client directly through OpenIddict (the admin API comes later).</summary>
     public async Task RegisterClientAsync(OpenIddictApplicationDescriptor descriptor, string? sector = null)

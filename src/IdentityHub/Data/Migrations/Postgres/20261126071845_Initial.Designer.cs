@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.Migrations.Postgres
 {
     [DbContext(typeof(HubDbContext))]
-    [Migration("20261126070341_Initial")]
+    [Migration("20261126071845_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -182,6 +182,13 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JwksUri")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.Property<string>("MinimumAcr")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -190,6 +197,14 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(253)
                         .HasColumnType("character varying(253)");
+
+                    b.Property<string>("TokenEndpointAuthMethod")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("ClientId");
 

@@ -165,7 +165,11 @@ namespace IdentityHub.Data.Migrations.Postgres
                     SectorIdentifier = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: false),
                     MinimumAcr = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
                     Consent = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    BackchannelLogoutUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                    BackchannelLogoutUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    TokenEndpointAuthMethod = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    JwksUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {

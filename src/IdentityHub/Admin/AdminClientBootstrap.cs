@@ -1,0 +1,50 @@
+using IdentityHub.Hosting;
+using IdentityHub.Protocol;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Admin;
+
+/// <summary>
+/// With <c>Hub__Bootstrap__AdminClientSecret</c> set, the confidential client <c>hub-admin</c> exists at start-up
+/// with exactly that secret, client_credentials only and scope <c>hub.admin</c>: the first key to the admin API.
+/// </summary>
+internal sealed class AdminClientBootstrap(IServiceScopeFactory scopes, IOptions<HubOptions> options) : IHostedLifecycleService
+{
+    public const string ClientId = "hub-admin";
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.Bootstrap.AdminClientSecret is not { Length: > 0 } secret)
+        {
+            return;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = ClientId,
+            ClientSecret = secret,
+            ClientType = ClientTypes.Confidential,
+            DisplayName = "IdentityHub administration",
+        };
+        ClientPermissions.Grant(descriptor, [GrantTypes.ClientCredentials], [AdminSetup.Scope]);
+
+        var existing = await applications.FindByClientIdAsync(ClientId, cancellationToken);
+        if (existing is null)
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        else
+        {
+            await applications.UpdateAsync(existing, descriptor, cancellationToken);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.Authentication;
+using OpenIddict.Abstractions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
+using OpenIddict.Validation.AspNetCore;
+using Scalar.AspNetCore;
+
+namespace IdentityHub.Admin;
+
+/// <summary>
+/// The admin REST API (CONTRACT section 3): bearer tokens issued by this hub with scope <c>hub.admin</c>,
+/// RFC 9457 problem details for every error, an OpenAPI description for agency developers.
+/// </summary>
+internal static class AdminSetup
+{
+    public const string Scope = "hub.admin";
+    public const string Policy = "HubAdmin";
+    public const long MaxBodyBytes = 64 * 1024;
+
+    public static WebApplicationBuilder AddAdmin(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy
+            .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => context.User.HasScope(Scope)));
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminAuthorizationResults>();
+        builder.Services.AddHostedService<AdminClientBootstrap>();
+        builder.Services.AddScoped<RelyingPartyRegistry>();
+        builder.Services.AddHttpClient(RelyingPartyRegistry.JwksClient, client => client.Timeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "IdentityHub admin API",
+                    Version = "v1",
+                    Description = "Register relying services, identity sources and national-registry records. " +
+                        "Authenticate with an access token of client hub-admin (client_credentials, scope hub.admin).",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "Access token with scope hub.admin, from POST /connect/token (grant_type=client_credentials).",
+                };
+                document.Security ??= [];
+                document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
+                return Task.CompletedTask;
+            });
+        });
+        return builder;
+    }
+
+    public static WebApplication MapAdmin(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapScalarApiReference("/api/admin/reference", options => options.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        }
+
+        var api = app.MapGroup("/api/admin/v1")
+            .RequireAuthorization(Policy)
+            .AddEndpointFilter(LimitBodySize)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .DisableAntiforgery();
+        api.MapRelyingParties();
+        return app;
+    }
+
+    /// <summary>Bodies are small JSON documents; anything bigger is refused before it is read.</summary>
+    private static async ValueTask<object?> LimitBodySize(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                detail: $"Request bodies are limited to {MaxBodyBytes} bytes.");
+        }
+        return await next(context);
+    }
+
+    /// <summary>RFC 6750 3.1: a valid token without the scope is 403 <c>insufficient_scope</c>, naming the scope.</summary>
+    private sealed class AdminAuthorizationResults : IAuthorizationMiddlewareResultHandler
+    {
+        private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+        public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+        {
+            if (authorizeResult.Forbidden && policy.AuthenticationSchemes.Contains(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme))
+            {
+                await context.ForbidAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme, new(new Dictionary<string, string?>
+                {
+                    [OpenIddictValidationAspNetCoreConstants.Properties.Error] = "insufficient_scope",
+                    [OpenIddictValidationAspNetCoreConstants.Properties.ErrorDescription] = $"This API requires the scope {Scope}.",
+                    [OpenIddictValidationAspNetCoreConstants.Properties.Scope] = Scope,
+                }));
+                return;
+            }
+            await _default.HandleAsync(next, context, policy, authorizeResult);
+        }
+    }
+}
