@@ -1,8 +1,9 @@
+using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using OpenIddict.Abstractions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.OpenApi;
 using OpenIddict.Validation.AspNetCore;
 using Scalar.AspNetCore;
@@ -29,6 +30,8 @@ internal static class AdminSetup
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminAuthorizationResults>();
         builder.Services.AddHostedService<AdminClientBootstrap>();
         builder.Services.AddScoped<RelyingPartyRegistry>();
+        builder.Services.AddScoped<RegistryRecords>();
+        builder.Services.AddScoped<IdentitySourceRegistry>();
         builder.Services.AddHttpClient(RelyingPartyRegistry.JwksClient, client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddOpenApi(options =>
         {
@@ -63,31 +66,41 @@ internal static class AdminSetup
         app.MapOpenApi("/openapi/{documentName}.json");
         if (app.Environment.IsDevelopment())
         {
-            app.MapScalarApiReference("/api/admin/reference", options => options.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+            app.MapScalarApiReference(SecurityHeaders.AdminReferencePath, options => options.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         }
 
         var api = app.MapGroup("/api/admin/v1")
             .RequireAuthorization(Policy)
-            .AddEndpointFilter(LimitBodySize)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .DisableAntiforgery();
         api.MapRelyingParties();
+        api.MapIdentitySources();
+        api.MapRegistry();
         return app;
     }
 
-    /// <summary>Bodies are small JSON documents; anything bigger is refused before it is read.</summary>
-    private static async ValueTask<object?> LimitBodySize(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        if (http.Request.ContentLength > MaxBodyBytes)
+    /// <summary>
+    /// Bodies are small JSON documents: anything bigger is refused before it is read, whether it announces its
+    /// length or streams in chunks (the server then stops reading at the limit).
+    /// </summary>
+    public static IApplicationBuilder UseAdminBodyLimit(this IApplicationBuilder app) => app.UseWhen(
+        http => http.Request.Path.StartsWithSegments("/api/admin"),
+        branch => branch.Use(async (http, next) =>
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
-                detail: $"Request bodies are limited to {MaxBodyBytes} bytes.");
-        }
-        return await next(context);
-    }
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxBodyBytes;
+            }
+            if (http.Request.ContentLength > MaxBodyBytes)
+            {
+                await TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                    detail: $"Request bodies are limited to {MaxBodyBytes} bytes.").ExecuteAsync(http);
+                return;
+            }
+            await next(http);
+        }));
 
     /// <summary>RFC 6750 3.1: a valid token without the scope is 403 <c>insufficient_scope</c>, naming the scope.</summary>
     private sealed class AdminAuthorizationResults : IAuthorizationMiddlewareResultHandler

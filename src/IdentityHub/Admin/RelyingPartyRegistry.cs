@@ -173,7 +173,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             ClientType = descriptor.ClientType ?? ClientTypes.Confidential,
             GrantTypes = [.. descriptor.Permissions.Where(p => p.StartsWith(Permissions.Prefixes.GrantType, StringComparison.Ordinal)).Select(p => p[Permissions.Prefixes.GrantType.Length..]).Order(StringComparer.Ordinal)],
             TokenEndpointAuthMethod = row.TokenEndpointAuthMethod,
-            Jwks = row.JwksUri is null && descriptor.JsonWebKeySet is { } set ? JsonSerializer.SerializeToElement(set) : null,
+            Jwks = row.JwksUri is null && descriptor.JsonWebKeySet is { } set ? PublicKeys(set) : null,
             JwksUri = row.JwksUri?.AbsoluteUri,
             RedirectUris = [.. descriptor.RedirectUris.Select(u => u.OriginalString)],
             PostLogoutRedirectUris = [.. descriptor.PostLogoutRedirectUris.Select(u => u.OriginalString)],
@@ -185,6 +185,23 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             ClientSecret = secret,
         };
     }
+
+    /// <summary>The registered keys as a plain JWK Set: public members only, no empty arrays.</summary>
+    private static JsonElement PublicKeys(JsonWebKeySet set) => JsonSerializer.SerializeToElement(new Dictionary<string, object>
+    {
+        ["keys"] = set.Keys.Select(key => new Dictionary<string, string?>
+        {
+            ["kty"] = key.Kty,
+            ["kid"] = key.Kid,
+            ["use"] = key.Use,
+            ["alg"] = key.Alg,
+            ["n"] = key.N,
+            ["e"] = key.E,
+            ["crv"] = key.Crv,
+            ["x"] = key.X,
+            ["y"] = key.Y,
+        }.Where(member => member.Value is not null).ToDictionary()).ToList(),
+    });
 
     private async Task<(ValidationErrors Errors, Registration? Registration)> ValidateAsync(RelyingPartyRequest request, string? pathClientId, CancellationToken cancellationToken)
     {
@@ -345,7 +362,8 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
                 errors.Add(field, "The key set holds no key.");
                 return null;
             }
-            if (set.Keys.Any(k => k.HasPrivateKey))
+            // "d" is the private part of RSA and EC keys; "oct" keys are nothing but secret.
+            if (set.Keys.Any(k => !string.IsNullOrEmpty(k.D) || k.Kty == JsonWebAlgorithmsKeyTypes.Octet || k.HasPrivateKey))
             {
                 errors.Add(field, "The key set contains private key material: register public keys only.");
                 return null;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using IdentityHub.Admin;
 using IdentityHub.Data;
 using IdentityHub.Subjects;
 using Microsoft.AspNetCore.DataProtection;
@@ -52,6 +53,9 @@ internal static class HostingSetup
         app.UseRequestLocalization();
         // OpenIddict errors that must not go back to a service are shown by the error page.
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
+        // API errors without a body (a JSON body that does not parse, for one) still get RFC 9457 problem details.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), branch => branch.UseStatusCodePages());
+        app.UseAdminBodyLimit();
         app.UseStaticFiles();
         app.UseRouting();
         app.UseAuthentication();

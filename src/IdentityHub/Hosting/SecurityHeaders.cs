@@ -7,6 +7,8 @@ namespace IdentityHub.Hosting;
 /// </summary>
 internal static class SecurityHeaders
 {
+    public const string AdminReferencePath = "/api/admin/reference";
+
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         http.Response.OnStarting(() =>
@@ -14,7 +16,10 @@ internal static class SecurityHeaders
             var headers = http.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
-            headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
+            // The API reference page (Development only) is a script application with inline bootstrapping.
+            headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments(AdminReferencePath)
+                ? "frame-ancestors 'none'"
+                : "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
             headers["Referrer-Policy"] = "no-referrer";
             return Task.CompletedTask;
         });

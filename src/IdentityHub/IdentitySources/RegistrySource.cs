@@ -14,6 +14,7 @@ internal static class RegistrySource
         {
             return;
         }
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
         db.IdentitySources.Add(new IdentitySource
         {
             Id = IdentitySource.RegistryId,
@@ -22,7 +23,8 @@ internal static class RegistrySource
             // The highest level it can reach (with TOTP); a password alone yields eidas1.
             Acr = AssuranceLevels.Substantial,
             Subjects = SourceSubjects.Both,
-            CreatedAt = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow(),
+            CreatedAt = now,
+            UpdatedAt = now,
         });
         try
         {

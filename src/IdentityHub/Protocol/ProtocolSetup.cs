@@ -49,7 +49,8 @@ internal static class ProtocolSetup
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
-                    .EnableStatusCodePagesIntegration();
+                    .EnableStatusCodePagesIntegration()
+                    .SuppressJsonResponseIndentation();
                 if (!requireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
@@ -77,8 +78,8 @@ internal static class ProtocolSetup
 
     public static WebApplication MapProtocol(this WebApplication app)
     {
-        app.MapMethods("connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).DisableAntiforgery();
-        app.MapMethods("connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoEndpoint.HandleAsync).DisableAntiforgery();
+        app.MapMethods("connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
+        app.MapMethods("connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
         return app;
     }
 }

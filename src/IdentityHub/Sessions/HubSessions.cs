@@ -96,7 +96,7 @@ internal static class SessionsSetup
 
     public static WebApplication MapSessions(this WebApplication app)
     {
-        app.MapMethods("connect/endsession", [HttpMethods.Get, HttpMethods.Post], EndSessionEndpoint.HandleAsync).DisableAntiforgery();
+        app.MapMethods("connect/endsession", [HttpMethods.Get, HttpMethods.Post], EndSessionEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
         return app;
     }
 }

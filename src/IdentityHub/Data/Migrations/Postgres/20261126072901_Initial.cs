@@ -62,7 +62,14 @@ namespace IdentityHub.Data.Migrations.Postgres
                     Acr = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Subjects = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Enabled = table.Column<bool>(type: "boolean", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Authority = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    ClientId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    ProtectedClientSecret = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    TokenEndpointAuthMethod = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Scopes = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    ClaimMappings = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace IdentityHub.Admin;
+
+/// <summary>/api/admin/v1/registry: the national registry behind the hub's built-in identity source.</summary>
+internal static class RegistryApi
+{
+    public static RouteGroupBuilder MapRegistry(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/registry").WithTags("National registry");
+        group.MapPost("/people", CreatePersonAsync).WithSummary("Register a person with a registry account they can sign in with at once");
+        group.MapGet("/people/{identityNumber}", GetPersonAsync).WithSummary("Read one person by identity number (never their password)");
+        group.MapPost("/enterprises", CreateEnterpriseAsync).WithSummary("Register an enterprise by its tax code");
+        group.MapGet("/enterprises/{enterpriseId}", GetEnterpriseAsync).WithSummary("Read an enterprise and the people who may act for it");
+        group.MapPost("/enterprises/{enterpriseId}/representatives", AddRepresentativeAsync).WithSummary("Record that a registered person may act for an enterprise");
+        return api;
+    }
+
+    private static async Task<Results<Ok<PersonResponse>, ProblemHttpResult>> GetPersonAsync(string identityNumber, RegistryRecords registry, CancellationToken cancellationToken) =>
+        await registry.FindPersonAsync(identityNumber, cancellationToken) is { } found ? TypedResults.Ok(found) : PersonNotFound(identityNumber);
+
+    private static async Task<Results<Created<PersonResponse>, ValidationProblem, ProblemHttpResult>> CreatePersonAsync(
+        PersonRequest request, RegistryRecords registry, CancellationToken cancellationToken)
+    {
+        var result = await registry.CreatePersonAsync(request, cancellationToken);
+        return result.Outcome switch
+        {
+            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/registry/people/{result.Value!.IdentityNumber}", result.Value),
+            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
+        };
+    }
+
+    private static async Task<Results<Ok<EnterpriseResponse>, ProblemHttpResult>> GetEnterpriseAsync(string enterpriseId, RegistryRecords registry, CancellationToken cancellationToken) =>
+        await registry.FindEnterpriseAsync(enterpriseId, cancellationToken) is { } found ? TypedResults.Ok(found) : EnterpriseNotFound(enterpriseId);
+
+    private static async Task<Results<Created<EnterpriseResponse>, ValidationProblem, ProblemHttpResult>> CreateEnterpriseAsync(
+        EnterpriseRequest request, RegistryRecords registry, CancellationToken cancellationToken)
+    {
+        var result = await registry.CreateEnterpriseAsync(request, cancellationToken);
+        return result.Outcome switch
+        {
+            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/registry/enterprises/{result.Value!.EnterpriseId}", result.Value),
+            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
+        };
+    }
+
+    private static async Task<Results<Created<RepresentativeResponse>, ValidationProblem, ProblemHttpResult>> AddRepresentativeAsync(
+        string enterpriseId, RepresentativeRequest request, RegistryRecords registry, CancellationToken cancellationToken)
+    {
+        var result = await registry.AddRepresentativeAsync(enterpriseId, request, cancellationToken);
+        return result.Outcome switch
+        {
+            // A representation has no address of its own: it is read back as part of its enterprise.
+            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/registry/enterprises/{enterpriseId}", result.Value),
+            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
+            SaveOutcome.NotFound => EnterpriseNotFound(enterpriseId),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
+        };
+    }
+
+    private static ProblemHttpResult PersonNotFound(string identityNumber) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No person has identity number '{identityNumber}'.");
+
+    private static ProblemHttpResult EnterpriseNotFound(string enterpriseId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No enterprise has tax code '{enterpriseId}'.");
+}
