@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +38,42 @@ public sealed class SharedDatabaseTests
         var refreshed = await client.RefreshAsync(http2, tokens.RefreshToken);
         Assert.Equal(HttpStatusCode.OK, refreshed.Status);
         Assert.Equal(new JsonWebToken(tokens.IdToken).Subject, new JsonWebToken(refreshed.IdToken).Subject);
+    }
+
+    [Fact]
+    public async Task ServiceRegisteredOnOneInstance_LogsInThroughTheOtherAtOnce()
+    {
+        await using var first = await HubFactory.CreateAsync(HubDatabase.Postgres);
+        await using var second = new HubFactory(HubDatabase.Postgres, first.ConnectionString);
+        using var admin = await first.CreateAdminClientAsync();
+        var clientId = "multi-" + Guid.NewGuid().ToString("N")[..8];
+        var redirect = $"https://portal.gov.vn/{clientId}/cb";
+        using var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId,
+            displayName = "Registered on the first instance",
+            clientType = "confidential",
+            redirectUris = new[] { redirect },
+            allowedScopes = new[] { "openid", "profile" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var secret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString();
+
+        var client = new OidcClient(clientId, secret, redirect);
+        using var browser = second.CreateBrowser();
+        using var http = second.CreateApiClient();
+        var tokens = await client.RedeemAsync(http, (await client.LoginAsync(browser, url: client.AuthorizeUrl("openid profile")))["code"]);
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+
+        // Removed on the second instance: the first refuses it at once.
+        using (var deleted = await (await second.CreateAdminClientAsync()).DeleteAsync($"/api/admin/v1/relying-parties/{clientId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        using var again = first.CreateBrowser();
+        var page = await again.GetAsync(client.AuthorizeUrl("openid profile"));
+        Assert.Equal(HttpStatusCode.BadRequest, page.Status);
+        Assert.Null(page.Location);
     }
 
     [Fact]
