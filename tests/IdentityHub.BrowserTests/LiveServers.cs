@@ -34,15 +34,15 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
     ];
 
     private HubFactory? _hub;
-    private SampleFactory? _service;
+    private SampleServiceFactory? _service;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private bool _disposed;
 
     public LiveServers()
     {
-        HubUrl = $"http://localhost:{FreePort()}";
-        ServiceUrl = $"http://localhost:{FreePort()}";
+        HubUrl = $"http://localhost:{Loopback.FreePort()}";
+        ServiceUrl = $"http://localhost:{Loopback.FreePort()}";
     }
 
     public string HubUrl { get; }
@@ -78,7 +78,7 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
             "scp:profile", "scp:birth", "scp:email"]);
         await _hub.RegisterClientAsync(descriptor, "localhost");
 
-        _service = new SampleFactory(new()
+        _service = new SampleServiceFactory(new()
         {
             ["Oidc:Authority"] = HubUrl,
             ["Oidc:ClientId"] = ClientId,
@@ -135,22 +135,4 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class SampleFactory(Dictionary<string, string?> settings) : WebApplicationFactory<SampleRelyingPartyMarker>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Production");
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-        }
-    }
 }

@@ -14,7 +14,7 @@ public sealed class QuickstartScriptTests
     [Fact]
     public async Task QuickstartScript_AgainstAFreshHub_RegistersAServiceAndACitizenAndLogsIn()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var url = $"http://localhost:{port}";
         await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new()
         {
@@ -49,12 +49,5 @@ public sealed class QuickstartScriptTests
             directory = directory.Parent;
         }
         return directory?.FullName ?? throw new InvalidOperationException("IdentityHub.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

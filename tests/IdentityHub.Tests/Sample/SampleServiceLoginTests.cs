@@ -18,8 +18,8 @@ public sealed class SampleServiceLoginTests
     [Fact]
     public async Task SampleService_LogsInTheDemoCitizenThroughTheHub_AndShowsTheirClaims()
     {
-        var hubPort = FreePort();
-        var servicePort = FreePort();
+        var hubPort = Loopback.FreePort();
+        var servicePort = Loopback.FreePort();
         var hubUrl = $"http://localhost:{hubPort}";
         var serviceUrl = $"http://localhost:{servicePort}";
 
@@ -40,7 +40,7 @@ public sealed class SampleServiceLoginTests
             "scp:profile", "scp:birth", "scp:email"]);
         await hub.RegisterClientAsync(descriptor, "localhost");
 
-        await using var service = new SampleFactory(new()
+        await using var service = new SampleServiceFactory(new()
         {
             ["Oidc:Authority"] = hubUrl,
             ["Oidc:ClientId"] = "sample-e2e",
@@ -72,22 +72,4 @@ public sealed class SampleServiceLoginTests
         Assert.Contains("01001", html, StringComparison.Ordinal);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class SampleFactory(Dictionary<string, string?> settings) : WebApplicationFactory<SampleRelyingPartyMarker>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Production");
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-        }
-    }
 }
