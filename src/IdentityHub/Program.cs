@@ -1,5 +1,6 @@
 using IdentityHub.Admin;
 using IdentityHub.Data;
+using IdentityHub.Federation;
 using IdentityHub.Hosting;
 using IdentityHub.Localization;
 using IdentityHub.Login;
@@ -15,6 +16,7 @@ builder.AddHubHosting()
     .AddRegistry()
     .AddLogin()
     .AddSessions()
+    .AddFederation()
     .AddAdmin();
 
 var app = builder.Build();
@@ -28,6 +30,7 @@ app.UseHubPipeline();
 app.MapHubHosting();
 app.MapProtocol();
 app.MapSessions();
+app.MapFederation();
 app.MapAdmin();
 app.MapRazorPages();
 app.Run();

@@ -13,7 +13,8 @@ internal static class ErrorCodes
 
     private static readonly HashSet<string> Known =
     [
-        Errors.InvalidRequest, Errors.InvalidClient, Errors.UnauthorizedClient, Errors.InvalidScope, JourneyExpired,
+        Errors.InvalidRequest, Errors.InvalidClient, Errors.UnauthorizedClient, Errors.InvalidScope, Errors.AccessDenied, JourneyExpired,
+        "source_unavailable", "invalid_callback", "incomplete_identity", "identity_conflict", "insufficient_assurance",
     ];
 
     public static string MessageKey(string code) => Known.Contains(code) ? "Error." + code : "Error.generic";

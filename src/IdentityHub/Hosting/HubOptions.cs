@@ -23,6 +23,15 @@ public sealed class HubOptions
     public SubjectOptions Subjects { get; set; } = new();
 
     public BootstrapOptions Bootstrap { get; set; } = new();
+
+    public FederationOptions Federation { get; set; } = new();
+}
+
+public sealed class FederationOptions
+{
+    /// <summary>How long the hub waits for an upstream source (discovery, token, userinfo) before giving up.</summary>
+    [Range(1, 120)]
+    public int TimeoutSeconds { get; set; } = 10;
 }
 
 public sealed class BootstrapOptions

@@ -23,9 +23,22 @@ public sealed class LoginJourney
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
+    /// <summary>The level of assurance the service asked for (acr_values, raised to its minimum); null when none.</summary>
+    public string? AskedAcr { get; set; }
+
+    /// <summary><c>prompt=login</c>: the identity source must authenticate the person again.</summary>
+    public bool ForceAuthentication { get; set; }
+
+    /// <summary><c>max_age</c> in seconds, passed on to upstream sources.</summary>
+    public long? MaxAge { get; set; }
+
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? ConsumedAt { get; set; }
     public string? SessionId { get; set; }
+
+    /// <summary>Set when the journey ended without a login: the service receives this OAuth error.</summary>
+    public string? Error { get; set; }
+    public string? ErrorDescription { get; set; }
 }
 
 internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<LoginJourney>
@@ -38,6 +51,9 @@ internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<Login
         builder.Property(j => j.ClientId).HasMaxLength(100);
         builder.Property(j => j.AuthorizeQuery).HasMaxLength(8000);
         builder.Property(j => j.SessionId).HasMaxLength(43);
+        builder.Property(j => j.AskedAcr).HasMaxLength(16);
+        builder.Property(j => j.Error).HasMaxLength(64);
+        builder.Property(j => j.ErrorDescription).HasMaxLength(500);
         builder.HasIndex(j => j.ExpiresAt);
     }
 }

@@ -17,7 +17,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
     private const string BrowserCookie = "hub.browser";
 
-    public async Task<LoginJourney> StartAsync(HttpContext http, string clientId, string authorizeQuery, CancellationToken cancellationToken)
+    public async Task<LoginJourney> StartAsync(HttpContext http, string clientId, string authorizeQuery, string? askedAcr, bool forceAuthentication, long? maxAge, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var journey = new LoginJourney
@@ -26,6 +26,9 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             BrowserBinding = BindingOf(http, create: true)!,
             ClientId = clientId,
             AuthorizeQuery = authorizeQuery,
+            AskedAcr = askedAcr,
+            ForceAuthentication = forceAuthentication,
+            MaxAge = maxAge,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };
@@ -47,10 +50,32 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             j => j.Id == id && j.BrowserBinding == binding && j.CompletedAt == null && j.ExpiresAt > now, cancellationToken);
     }
 
+    /// <summary>A journey of this browser that ended in an error the service has not yet been sent.</summary>
+    public async Task<LoginJourney?> FindFailedAsync(HttpContext http, string? id, CancellationToken cancellationToken)
+    {
+        var binding = BindingOf(http, create: false);
+        if (string.IsNullOrEmpty(id) || binding is null)
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        return await db.LoginJourneys.AsNoTracking().FirstOrDefaultAsync(
+            j => j.Id == id && j.BrowserBinding == binding && j.Error != null && j.ConsumedAt == null && j.ExpiresAt > now, cancellationToken);
+    }
+
     public async Task CompleteAsync(LoginJourney journey, HubSession session, CancellationToken cancellationToken)
     {
         journey.CompletedAt = time.GetUtcNow();
         journey.SessionId = session.Id;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Ends the journey without a login; the service will receive <paramref name="error"/> (an OAuth error code).</summary>
+    public async Task FailAsync(LoginJourney journey, string error, string description, CancellationToken cancellationToken)
+    {
+        journey.CompletedAt = time.GetUtcNow();
+        journey.Error = error;
+        journey.ErrorDescription = description;
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -62,7 +87,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// Marks a completed journey consumed and returns its session. The conditional update is atomic, so a
     /// replayed resume URL, in this browser or another, on this instance or another, gets nothing.
     /// </summary>
-    public async Task<HubSession?> ConsumeAsync(HttpContext http, string id, CancellationToken cancellationToken)
+    public async Task<JourneyOutcome?> ConsumeAsync(HttpContext http, string id, CancellationToken cancellationToken)
     {
         var binding = BindingOf(http, create: false);
         if (binding is null)
@@ -77,8 +102,13 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         {
             return null;
         }
-        var sessionId = await db.LoginJourneys.Where(j => j.Id == id).Select(j => j.SessionId).SingleAsync(cancellationToken);
-        return sessionId is null ? null : await sessions.FindActiveAsync(sessionId, cancellationToken);
+        var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.SessionId, j.Error, j.ErrorDescription }).SingleAsync(cancellationToken);
+        if (ended.Error is not null)
+        {
+            return new JourneyOutcome(null, ended.Error, ended.ErrorDescription);
+        }
+        var session = ended.SessionId is null ? null : await sessions.FindActiveAsync(ended.SessionId, cancellationToken);
+        return session is null ? null : new JourneyOutcome(session, null, null);
     }
 
     private static string? BindingOf(HttpContext http, bool create)
@@ -104,3 +134,6 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 
     private static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 }
+
+/// <summary>How a consumed journey ended: a session, or an error for the service.</summary>
+public sealed record JourneyOutcome(HubSession? Session, string? Error, string? ErrorDescription);

@@ -1,7 +1,6 @@
 using IdentityHub.Data;
 using IdentityHub.IdentitySources;
 using IdentityHub.Login;
-using IdentityHub.Registry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore;
 using IdentityHub.Sessions;
@@ -19,16 +18,30 @@ namespace IdentityHub.Protocol;
 /// </summary>
 internal static class AuthorizeEndpoint
 {
-    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, LoginJourneys journeys, HubSessions sessions, ClaimsIssuance issuance, TimeProvider time, CancellationToken cancellationToken)
+    public const string IdpHintParameter = "idp_hint";
+
+    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, LoginJourneys journeys, HubSessions sessions, SourceCatalog catalog, ClaimsIssuance issuance, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         var minimum = await db.RelyingParties.Where(r => r.ClientId == request.ClientId).Select(r => r.MinimumAcr).FirstOrDefaultAsync(cancellationToken);
         var asked = AssuranceLevels.Asked(request.AcrValues, minimum);
 
-        var session = (string?)request[LoginJourneys.ResumeParameter] is { Length: > 0 } journeyId
-            ? await journeys.ConsumeAsync(http, journeyId, cancellationToken)
-            : null;
+        HubSession? session = null;
+        if ((string?)request[LoginJourneys.ResumeParameter] is { Length: > 0 } journeyId
+            && await journeys.ConsumeAsync(http, journeyId, cancellationToken) is { } outcome)
+        {
+            if (outcome.Error is not null)
+            {
+                return Refuse(outcome.Error, outcome.ErrorDescription ?? "The login did not complete.");
+            }
+            // Whatever page the person went through, the result must meet the level asked.
+            if (!AssuranceLevels.Satisfies(outcome.Session!.Acr, asked))
+            {
+                return Refuse(Errors.AccessDenied, $"The identity source reached {outcome.Session.Acr}, below the level asked ({asked}).");
+            }
+            session = outcome.Session;
+        }
         if (session is null)
         {
             var current = await sessions.FindCurrentAsync(http, cancellationToken);
@@ -41,7 +54,8 @@ internal static class AuthorizeEndpoint
 
         if (session is null)
         {
-            if (!AssuranceLevels.Satisfies(PasswordSignIn.Level, asked))
+            var offered = await catalog.OfferedAsync(asked, cancellationToken);
+            if (offered.Count == 0)
             {
                 return Refuse(Errors.AccessDenied, $"No identity source available to this service can reach the level of assurance asked ({asked}).");
             }
@@ -50,12 +64,31 @@ internal static class AuthorizeEndpoint
                 return Refuse(Errors.LoginRequired, "The person must authenticate.");
             }
             RememberUiLocale(http, request.UiLocales);
-            var journey = await journeys.StartAsync(http, request.ClientId!, OriginalQuery(request), cancellationToken);
-            return Results.Redirect($"/registry/signin?journey={Uri.EscapeDataString(journey.Id)}");
+            var journey = await journeys.StartAsync(http, request.ClientId!, OriginalQuery(request), asked,
+                request.HasPromptValue(PromptValues.Login), request.MaxAge, cancellationToken);
+            return Results.Redirect(FirstStep(journey, offered, (string?)request[IdpHintParameter]));
         }
 
         var principal = await issuance.CreatePrincipalAsync(request, session, cancellationToken);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>
+    /// <c>idp_hint</c> naming an offered source goes straight there; a single offered source needs no choice;
+    /// otherwise the chooser, with a notice when the hint named a source that cannot be offered.
+    /// </summary>
+    private static string FirstStep(LoginJourney journey, IReadOnlyList<IdentitySource> offered, string? hint)
+    {
+        if (offered.FirstOrDefault(s => s.Id == hint) is { } hinted)
+        {
+            return SourceCatalog.StartUrl(hinted, journey);
+        }
+        if (hint is null && offered.Count == 1)
+        {
+            return SourceCatalog.StartUrl(offered[0], journey);
+        }
+        var chooser = $"/login/{Uri.EscapeDataString(journey.Id)}";
+        return hint is null ? chooser : chooser + "?notice=unknown_source";
     }
 
     private static bool TooOld(HubSession session, long? maxAge, TimeProvider time) =>

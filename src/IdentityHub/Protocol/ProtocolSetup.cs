@@ -69,7 +69,9 @@ internal static class ProtocolSetup
                 validation.UseAspNetCore();
             });
 
-        builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, SigningKeys>();
+        builder.Services.AddSingleton<SigningKeys>();
+        builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());
+        builder.Services.AddSingleton<IConfigureOptions<OpenIddict.Client.OpenIddictClientOptions>>(services => services.GetRequiredService<SigningKeys>());
         // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
         builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();

@@ -15,7 +15,8 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
     public const string Scheme = "HubSession";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
-    public async Task<HubSession> StartAsync(HttpContext http, Guid personId, string sourceId, string acr, string amr, CancellationToken cancellationToken)
+    /// <param name="authenticatedAt">When the source authenticated the person (<c>auth_time</c>); now by default.</param>
+    public async Task<HubSession> StartAsync(HttpContext http, Guid personId, string sourceId, string acr, string amr, CancellationToken cancellationToken, DateTimeOffset? authenticatedAt = null)
     {
         var now = time.GetUtcNow();
         var session = new HubSession
@@ -25,7 +26,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
             SourceId = sourceId,
             Acr = acr,
             Amr = amr,
-            AuthenticatedAt = now,
+            AuthenticatedAt = authenticatedAt ?? now,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };

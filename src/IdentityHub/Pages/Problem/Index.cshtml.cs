@@ -1,4 +1,5 @@
 using IdentityHub.Failures;
+using IdentityHub.Login;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -10,16 +11,34 @@ namespace IdentityHub.Pages.Problem;
 /// expired journey. OpenIddict's errors arrive here through status-code-page re-execution.
 /// </summary>
 [IgnoreAntiforgeryToken]
-public sealed class IndexModel : PageModel
+public sealed class IndexModel(LoginJourneys journeys) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Code { get; set; }
 
+    [BindProperty(SupportsGet = true)]
+    public string? Journey { get; set; }
+
+    /// <summary>Back to the service, which then receives the error (the journey ended).</summary>
+    public string? BackToService { get; private set; }
+
+    /// <summary>Back to the chooser, to try another source (the journey goes on).</summary>
+    public string? ChooseAgain { get; private set; }
+
     public string MessageKey { get; private set; } = "Error.generic";
     public string? Description { get; private set; }
 
-    public void OnGet()
+    public async Task OnGetAsync(CancellationToken cancellationToken)
     {
+        if (await journeys.FindFailedAsync(HttpContext, Journey, cancellationToken) is { } failed)
+        {
+            BackToService = LoginJourneys.ResumeUrl(failed);
+        }
+        else if (await journeys.FindPendingAsync(HttpContext, Journey, cancellationToken) is { } pending)
+        {
+            ChooseAgain = $"/login/{Uri.EscapeDataString(pending.Id)}";
+        }
+
         if (HttpContext.GetOpenIddictServerResponse() is { Error: { Length: > 0 } error } response)
         {
             Code = error;
@@ -33,5 +52,5 @@ public sealed class IndexModel : PageModel
         MessageKey = ErrorCodes.MessageKey(Code);
     }
 
-    public void OnPost() => OnGet();
+    public Task OnPostAsync(CancellationToken cancellationToken) => OnGetAsync(cancellationToken);
 }

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.Migrations.Postgres
 {
     [DbContext(typeof(HubDbContext))]
-    [Migration("20261126072901_Initial")]
+    [Migration("20261126073723_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -157,6 +157,10 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .HasMaxLength(43)
                         .HasColumnType("character varying(43)");
 
+                    b.Property<string>("AskedAcr")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("AuthorizeQuery")
                         .IsRequired()
                         .HasMaxLength(8000)
@@ -181,8 +185,22 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Error")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ErrorDescription")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("ForceAuthentication")
+                        .HasColumnType("boolean");
+
+                    b.Property<long?>("MaxAge")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("SessionId")
                         .HasMaxLength(43)

@@ -86,9 +86,14 @@ namespace IdentityHub.Data.Migrations.Postgres
                     AuthorizeQuery = table.Column<string>(type: "character varying(8000)", maxLength: 8000, nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    AskedAcr = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    ForceAuthentication = table.Column<bool>(type: "boolean", nullable: false),
+                    MaxAge = table.Column<long>(type: "bigint", nullable: true),
                     CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     ConsumedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    SessionId = table.Column<string>(type: "character varying(43)", maxLength: 43, nullable: true)
+                    SessionId = table.Column<string>(type: "character varying(43)", maxLength: 43, nullable: true),
+                    Error = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    ErrorDescription = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
                 },
                 constraints: table =>
                 {

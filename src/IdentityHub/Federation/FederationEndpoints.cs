@@ -1,0 +1,112 @@
+using IdentityHub.Data;
+using IdentityHub.IdentitySources;
+using IdentityHub.Login;
+using Microsoft.AspNetCore.Authentication;
+using OpenIddict.Client.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Federation;
+
+/// <summary>Sending a person to an upstream source (/federation/{id}) and taking them back (/signin/{id}).</summary>
+internal static partial class FederationEndpoints
+{
+    private const string JourneyItem = "hub_journey";
+
+    public static async Task<IResult> ChallengeAsync(string sourceId, string? journey, HttpContext http, HubDbContext db, LoginJourneys journeys,
+        SourceCatalog catalog, UpstreamRegistrations upstream, ILogger<FederatedSignIn> logger, CancellationToken cancellationToken)
+    {
+        var pending = await journeys.FindPendingAsync(http, journey, cancellationToken);
+        if (pending is null)
+        {
+            return Results.Redirect("/error/journey_expired");
+        }
+        var source = (await catalog.OfferedAsync(pending.AskedAcr, cancellationToken))
+            .FirstOrDefault(s => s.Id == sourceId && s.Kind == IdentitySourceKind.Oidc);
+        if (source is null)
+        {
+            return Results.Redirect($"/login/{Uri.EscapeDataString(pending.Id)}?notice=unknown_source");
+        }
+
+        await upstream.EnsureCurrentAsync(db, cancellationToken);
+        var properties = new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictClientAspNetCoreConstants.Properties.RegistrationId] = source.Id,
+            [JourneyItem] = pending.Id,
+        })
+        {
+            RedirectUri = "/",
+        };
+        // The person re-authenticates at the source when the service demanded it (CONTRACT section 2).
+        if (pending.ForceAuthentication)
+        {
+            properties.Parameters[Parameters.Prompt] = PromptValues.Login;
+        }
+        if (pending.MaxAge is { } maxAge)
+        {
+            properties.Parameters[Parameters.MaxAge] = maxAge;
+        }
+        if (pending.AskedAcr is { } asked)
+        {
+            properties.Parameters[Parameters.AcrValues] = asked;
+        }
+
+        try
+        {
+            await http.ChallengeAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme, properties);
+            return Results.Empty;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Discovery failed or timed out: the person may pick another source, so the journey stays open.
+            LogUnavailable(logger, source.Id, exception);
+            return Results.Redirect($"/error/source_unavailable?journey={Uri.EscapeDataString(pending.Id)}");
+        }
+    }
+
+    public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, LoginJourneys journeys, FederatedSignIn signIn,
+        ILogger<FederatedSignIn> logger, CancellationToken cancellationToken)
+    {
+        AuthenticateResult result;
+        try
+        {
+            result = await http.AuthenticateAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The token or userinfo request to the source failed or timed out.
+            LogUnavailable(logger, sourceId, exception);
+            return Results.Redirect("/error/source_unavailable");
+        }
+
+        // Only a callback carrying a valid, unused state token names a journey: a forged or replayed one ends here.
+        var items = result.Properties?.Items;
+        string? Item(string key) => items is not null && items.TryGetValue(key, out var value) ? value : null;
+        var journeyId = Item(JourneyItem);
+        var journey = journeyId is null ? null : await journeys.FindPendingAsync(http, journeyId, cancellationToken);
+        if (journey is null || Item(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId) != sourceId)
+        {
+            return Results.Redirect("/error/invalid_callback");
+        }
+
+        if (!result.Succeeded || result.Principal is null)
+        {
+            var error = Item(OpenIddictClientAspNetCoreConstants.Properties.Error);
+            if (error == Errors.AccessDenied)
+            {
+                // The person cancelled at the source: back to the service at once, as they asked.
+                await journeys.FailAsync(journey, Errors.AccessDenied, "The person cancelled the login at the identity source.", cancellationToken);
+                return Results.Redirect(LoginJourneys.ResumeUrl(journey));
+            }
+            await journeys.FailAsync(journey, Errors.AccessDenied, "The identity source did not authenticate the person.", cancellationToken);
+            return Results.Redirect($"/error/invalid_callback?journey={Uri.EscapeDataString(journey.Id)}");
+        }
+
+        var outcome = await signIn.CompleteAsync(http, sourceId, journey, result.Principal, cancellationToken);
+        return Results.Redirect(outcome.ErrorCode is null
+            ? LoginJourneys.ResumeUrl(journey)
+            : $"/error/{outcome.ErrorCode}?journey={Uri.EscapeDataString(journey.Id)}");
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} could not be reached.")]
+    private static partial void LogUnavailable(ILogger logger, string sourceId, Exception exception);
+}

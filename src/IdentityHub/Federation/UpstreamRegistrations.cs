@@ -1,0 +1,86 @@
+using IdentityHub.Data;
+using IdentityHub.Hosting;
+using IdentityHub.IdentitySources;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using OpenIddict.Client;
+
+namespace IdentityHub.Federation;
+
+/// <summary>
+/// Gives OpenIddict's client one registration per enabled upstream source, read from the database. OpenIddict has
+/// no dynamic client store; its maintainers' way is an options setup plus a change token (openiddict-core #2192,
+/// #2273). The token fires when the sources' fingerprint in the database differs from the one the options were
+/// built from, checked before each upstream step: a change made through any instance is seen by all, at once.
+/// </summary>
+internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOptions<HubOptions> hub, IConfiguration configuration)
+    : IConfigureOptions<OpenIddictClientOptions>, IOptionsChangeTokenSource<OpenIddictClientOptions>, IDisposable
+{
+    private CancellationTokenSource _changes = new();
+    private string? _fingerprint;
+
+    public string? Name => Options.DefaultName;
+
+    public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changes).Token);
+
+    public void Configure(OpenIddictClientOptions options)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        var secrets = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector(IdentitySource.ClientSecretPurpose);
+        // Options are built synchronously; this runs once per change of the sources, not per request.
+        _fingerprint = FingerprintAsync(db, CancellationToken.None).GetAwaiter().GetResult();
+        var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc && s.Enabled).ToList();
+
+        var issuer = HubEnvironment.ResolveIssuer(hub.Value, configuration);
+        foreach (var source in sources.Where(s => s.Authority is not null && s.ClientId is not null))
+        {
+            var redirect = new Uri($"signin/{source.Id}", UriKind.Relative);
+            var postLogout = new Uri($"signout/{source.Id}", UriKind.Relative);
+            options.RedirectionEndpointUris.Add(redirect);
+            options.PostLogoutRedirectionEndpointUris.Add(postLogout);
+            var registration = new OpenIddictClientRegistration
+            {
+                RegistrationId = source.Id,
+                ProviderName = source.Id,
+                ProviderDisplayName = source.DisplayName,
+                Issuer = source.Authority,
+                ClientId = source.ClientId,
+                ClientSecret = source.ProtectedClientSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null,
+                RedirectUri = new Uri(issuer, redirect),
+                PostLogoutRedirectUri = new Uri(issuer, postLogout),
+            };
+            registration.Scopes.UnionWith(source.Scopes.Count > 0 ? source.Scopes : ["openid"]);
+            registration.ClientAuthenticationMethods.Add(source.TokenEndpointAuthMethod ?? "client_secret_basic");
+            options.Registrations.Add(registration);
+        }
+        if (options.RedirectionEndpointUris.Count == 0)
+        {
+            // OpenIddict insists on a redirection endpoint even while no upstream source is registered.
+            options.RedirectionEndpointUris.Add(new Uri("signin", UriKind.Relative));
+        }
+    }
+
+    /// <summary>Rebuilds the client options on this instance if the sources changed since they were built.</summary>
+    public async Task EnsureCurrentAsync(HubDbContext db, CancellationToken cancellationToken)
+    {
+        if (await FingerprintAsync(db, cancellationToken) != Volatile.Read(ref _fingerprint))
+        {
+            var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
+            await previous.CancelAsync();
+            previous.Dispose();
+        }
+    }
+
+    public void Dispose() => _changes.Dispose();
+
+    /// <summary>Every write to a source moves its <c>UpdatedAt</c>; a removal changes the count.</summary>
+    private static async Task<string> FingerprintAsync(HubDbContext db, CancellationToken cancellationToken)
+    {
+        var stamps = await db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc)
+            .Select(s => s.UpdatedAt).ToListAsync(cancellationToken);
+        return $"{stamps.Count}:{(stamps.Count == 0 ? 0 : stamps.Max().UtcTicks)}";
+    }
+}

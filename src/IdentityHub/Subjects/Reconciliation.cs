@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text;
+using IdentityHub.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Subjects;
+
+public enum ReconciliationOutcome
+{
+    Found,
+    Created,
+    Conflict,
+}
+
+/// <summary>
+/// Finds the one <see cref="Person"/> an identity source is talking about (CONTRACT section 2): by identity
+/// number when the source vouches for one, else by the full pivot identity; a first-time person is created.
+/// Whatever source a person comes through, they end up as the same record, hence the same pairwise subjects.
+/// </summary>
+public sealed class Reconciliation(HubDbContext db, TimeProvider time)
+{
+    public async Task<(ReconciliationOutcome Outcome, Person? Person)> ReconcileAsync(PivotIdentity pivot, string? identityNumber, CancellationToken cancellationToken)
+    {
+        if (identityNumber is not null)
+        {
+            var numbered = await db.People.FirstOrDefaultAsync(p => p.IdentityNumber == identityNumber, cancellationToken);
+            if (numbered is not null)
+            {
+                // The number is authoritative, spellings of names are not; a different birth date means two
+                // sources disagree about who this is, and the hub must not guess.
+                return numbered.Pivot.Birthdate == pivot.Birthdate ? (ReconciliationOutcome.Found, numbered) : (ReconciliationOutcome.Conflict, null);
+            }
+        }
+
+        var matches = await FindByPivotAsync(pivot, cancellationToken);
+        // A record with another identity number is another person, however alike the pivots.
+        matches = [.. matches.Where(p => identityNumber is null || p.IdentityNumber is null)];
+        if (matches.Count > 1)
+        {
+            return (ReconciliationOutcome.Conflict, null);
+        }
+        if (matches.Count == 1)
+        {
+            var person = matches[0];
+            if (identityNumber is not null)
+            {
+                person.IdentityNumber = identityNumber;
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            return (ReconciliationOutcome.Found, person);
+        }
+
+        var now = time.GetUtcNow();
+        var created = new Person { Id = Guid.CreateVersion7(now), IdentityNumber = identityNumber, Pivot = pivot, CreatedAt = now };
+        db.People.Add(created);
+        await db.SaveChangesAsync(cancellationToken);
+        return (ReconciliationOutcome.Created, created);
+    }
+
+    private async Task<List<Person>> FindByPivotAsync(PivotIdentity pivot, CancellationToken cancellationToken)
+    {
+        // Few people share a birth date and gender: compare the names in memory, normalised the same way
+        // for every source (Unicode form, case, spacing), which no SQL collation does alike on both providers.
+        var candidates = await db.People
+            .Where(p => p.Pivot.Birthdate == pivot.Birthdate && p.Pivot.Gender == pivot.Gender)
+            .ToListAsync(cancellationToken);
+        return [.. candidates.Where(p =>
+            Same(p.Pivot.GivenName, pivot.GivenName) && Same(p.Pivot.FamilyName, pivot.FamilyName)
+            && Same(p.Pivot.Birthplace, pivot.Birthplace) && Same(p.Pivot.Birthcountry, pivot.Birthcountry))];
+    }
+
+    public static string Normalize(string? value) =>
+        string.Join(' ', (value ?? "").Normalize(NormalizationForm.FormC).Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToUpper(CultureInfo.InvariantCulture);
+
+    private static bool Same(string? left, string? right) => string.Equals(Normalize(left), Normalize(right), StringComparison.Ordinal);
+}
