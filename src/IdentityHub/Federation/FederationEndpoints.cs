@@ -2,6 +2,7 @@ using IdentityHub.Data;
 using IdentityHub.IdentitySources;
 using IdentityHub.Login;
 using Microsoft.AspNetCore.Authentication;
+using OpenIddict.Client;
 using OpenIddict.Client.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -13,7 +14,7 @@ internal static partial class FederationEndpoints
     private const string JourneyItem = "hub_journey";
 
     public static async Task<IResult> ChallengeAsync(string sourceId, string? journey, HttpContext http, HubDbContext db, LoginJourneys journeys,
-        SourceCatalog catalog, UpstreamRegistrations upstream, ILogger<FederatedSignIn> logger, CancellationToken cancellationToken)
+        SourceCatalog catalog, UpstreamRegistrations upstream, OpenIddictClientService client, ILogger<FederatedSignIn> logger, CancellationToken cancellationToken)
     {
         var pending = await journeys.FindPendingAsync(http, journey, cancellationToken);
         if (pending is null)
@@ -52,15 +53,17 @@ internal static partial class FederationEndpoints
 
         try
         {
-            await http.ChallengeAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme, properties);
-            return Results.Empty;
+            // Read the source's discovery document first (OpenIddict caches it for the challenge): a source that
+            // is down or slow gets a page of ours, not OpenIddict's plain-text error.
+            await client.GetServerConfigurationByRegistrationIdAsync(source.Id, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Discovery failed or timed out: the person may pick another source, so the journey stays open.
+            // The person may pick another source, so the journey stays open.
             LogUnavailable(logger, source.Id, exception);
             return Results.Redirect($"/error/source_unavailable?journey={Uri.EscapeDataString(pending.Id)}");
         }
+        return Results.Challenge(properties, [OpenIddictClientAspNetCoreDefaults.AuthenticationScheme]);
     }
 
     public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, LoginJourneys journeys, FederatedSignIn signIn,

@@ -29,6 +29,13 @@ internal static class FederationSetup
             if (!requireHttps)
             {
                 aspNetCore.DisableTransportSecurityRequirement();
+                // The correlation cookie defaults to SameSite=None, which needs Secure, which plain HTTP cannot
+                // keep. The callback is a top-level GET (response_mode=query), which SameSite=Lax cookies survive.
+                aspNetCore.Configure(options =>
+                {
+                    options.CookieBuilder.SameSite = SameSiteMode.Lax;
+                    options.CookieBuilder.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                });
             }
             // One bounded attempt: a slow source must give the person an answer, not a spinner multiplied by retries.
             client.UseSystemNetHttp().SetHttpResiliencePipeline(pipeline => pipeline.AddTimeout(timeout));

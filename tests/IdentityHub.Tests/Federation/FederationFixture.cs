@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Json;
+using IdentityHub.Tests.Infrastructure;
+
+namespace IdentityHub.Tests.Federation;
+
+/// <summary>
+/// The hub on a loopback port with two upstream sources registered through the admin API, both served by one
+/// mock provider: <c>mock-bank</c> (registered eidas2) and <c>mock-low</c> (registered eidas1, to test capping).
+/// </summary>
+public sealed class FederationFixture : IAsyncLifetime
+{
+    public HubFactory Hub { get; private set; } = null!;
+    public MockBank Bank { get; private set; } = null!;
+    public string HubUrl { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var port = Loopback.FreePort();
+        HubUrl = $"http://localhost:{port}";
+        Hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new()
+        {
+            ["Hub:Issuer"] = HubUrl + "/",
+            ["Hub:Federation:TimeoutSeconds"] = "2",
+        });
+        Hub.UseKestrel(port);
+        Hub.StartServer();
+        Bank = new MockBank(HubUrl, ["mock-bank", "mock-low"]);
+        await RegisterSourceAsync("mock-bank", "Mock Bank", Bank.Url, "eidas2");
+        await RegisterSourceAsync("mock-low", "Mock Low", Bank.Url, "eidas1");
+    }
+
+    public async Task RegisterSourceAsync(string id, string displayName, string authority, string acr, Dictionary<string, string>? claimMappings = null, bool enabled = true)
+    {
+        using var admin = await AdminAsync();
+        using var response = await admin.PostAsJsonAsync("/api/admin/v1/identity-sources", new
+        {
+            id,
+            displayName,
+            kind = "oidc",
+            authority,
+            clientId = "identityhub",
+            clientSecret = "identityhub-secret",
+            scopes = new[] { "openid", "profile", "email" },
+            acr,
+            subjects = "individuals",
+            claimMappings = claimMappings ?? [],
+            enabled,
+        });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    public async Task<HttpClient> AdminAsync()
+    {
+        var http = Api();
+        var token = await new OidcClient("hub-admin", HubFactory.AdminSecret, "http://unused/").TokenAsync(http, new() { ["grant_type"] = "client_credentials", ["scope"] = "hub.admin" });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.AccessToken);
+        return http;
+    }
+
+    public HttpClient Api() => new() { BaseAddress = new Uri(HubUrl) };
+
+    public async Task DisposeAsync()
+    {
+        await Bank.DisposeAsync();
+        await Hub.DisposeAsync();
+    }
+}
