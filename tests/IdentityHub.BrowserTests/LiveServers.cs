@@ -61,8 +61,8 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
                 $"The browser tests need Chromium at {ChromiumPath} (Debian: apt-get install -y chromium), or HUB_TEST_CHROMIUM set to another Chromium.");
         }
 
-        _hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = HubUrl + "/" });
-        _hub.UseKestrel(new Uri(HubUrl).Port);
+        _hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = HubUrl + "/", ["urls"] = HubUrl });
+        _hub.UseKestrel();
         _hub.StartServer();
 
         var descriptor = new OpenIddictApplicationDescriptor
@@ -83,8 +83,9 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
             ["Oidc:Authority"] = HubUrl,
             ["Oidc:ClientId"] = ClientId,
             ["Oidc:ClientSecret"] = ClientSecret,
+            ["urls"] = ServiceUrl,
         });
-        _service.UseKestrel(new Uri(ServiceUrl).Port);
+        _service.UseKestrel();
         _service.StartServer();
 
         // The first login warms up both servers (JIT, discovery, keys): give assertions more than the default 5 s.

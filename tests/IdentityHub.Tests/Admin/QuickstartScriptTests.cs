@@ -19,9 +19,10 @@ public sealed class QuickstartScriptTests
         await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new()
         {
             ["Hub:Issuer"] = url + "/",
+            ["urls"] = url,
             ["Hub:Seed:Demo"] = "false",
         });
-        hub.UseKestrel(port);
+        hub.UseKestrel();
         hub.StartServer();
 
         var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "scripts", "admin-quickstart.sh")])

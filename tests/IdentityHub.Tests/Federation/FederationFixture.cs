@@ -21,9 +21,10 @@ public sealed class FederationFixture : IAsyncLifetime
         Hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new()
         {
             ["Hub:Issuer"] = HubUrl + "/",
+            ["urls"] = HubUrl,
             ["Hub:Federation:TimeoutSeconds"] = "2",
         });
-        Hub.UseKestrel(port);
+        Hub.UseKestrel();
         Hub.StartServer();
         Bank = new MockBank(HubUrl, ["mock-bank", "mock-low"]);
         await RegisterSourceAsync("mock-bank", "Mock Bank", Bank.Url, "eidas2");

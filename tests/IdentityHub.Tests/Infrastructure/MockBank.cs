@@ -14,7 +14,7 @@ public sealed class MockBank : WebApplicationFactory<MockIdentityProviderMarker>
     {
         var port = Loopback.FreePort();
         Url = $"http://localhost:{port}";
-        _settings = new() { ["Mock:Issuer"] = Url };
+        _settings = new() { ["Mock:Issuer"] = Url, ["urls"] = Url };
         var index = 0;
         foreach (var id in sourceIds)
         {
@@ -25,7 +25,7 @@ public sealed class MockBank : WebApplicationFactory<MockIdentityProviderMarker>
         {
             _settings[key] = value;
         }
-        UseKestrel(port);
+        UseKestrel();
         StartServer();
     }
 

@@ -23,8 +23,8 @@ public sealed class SampleServiceLoginTests
         var hubUrl = $"http://localhost:{hubPort}";
         var serviceUrl = $"http://localhost:{servicePort}";
 
-        await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = hubUrl + "/" });
-        hub.UseKestrel(hubPort);
+        await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = hubUrl + "/", ["urls"] = hubUrl });
+        hub.UseKestrel();
         hub.StartServer();
 
         var descriptor = new OpenIddictApplicationDescriptor
@@ -45,8 +45,9 @@ public sealed class SampleServiceLoginTests
             ["Oidc:Authority"] = hubUrl,
             ["Oidc:ClientId"] = "sample-e2e",
             ["Oidc:ClientSecret"] = "sample-e2e-secret-long-enough",
+            ["urls"] = serviceUrl,
         });
-        service.UseKestrel(servicePort);
+        service.UseKestrel();
         service.StartServer();
 
         using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true });
