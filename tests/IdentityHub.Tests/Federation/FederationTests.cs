@@ -226,6 +226,27 @@ public sealed partial class FederationTests(FederationFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task SourceWithItsOwnClaimNames_IsReadThroughItsClaimMappings()
+    {
+        await using var custom = new MockBank(Hub, ["mock-custom"], new() { ["Mock:ClaimNames"] = "Custom" });
+        await fixture.RegisterSourceAsync("mock-custom", "Mock Custom", custom.Url, "eidas1", new()
+        {
+            ["given_name"] = "first_name",
+            ["family_name"] = "last_name",
+            ["birthdate"] = "birth_date",
+            ["gender"] = "sex",
+            ["birthplace"] = "place_of_birth",
+            ["birthcountry"] = "country_of_birth",
+            ["identity_number"] = "national_id",
+        });
+        var viaCustom = await LoginThroughBankAsync(OidcClient.Demo(), "an.nguyen", source: "mock-custom", bankUrl: custom.Url);
+        Assert.Equal("An", viaCustom.GetClaim("given_name").Value);
+        Assert.Equal("1990-03-14", viaCustom.GetClaim("birthdate").Value);
+        var viaRegistry = await LoginThroughRegistryAsync(OidcClient.Demo(), "demo.citizen");
+        Assert.Equal(viaRegistry.Subject, viaCustom.Subject);
+    }
+
+    [Fact]
     public async Task DisablingASource_RemovesItFromTheChooserAtOnce()
     {
         await fixture.RegisterSourceAsync("mock-temp", "Mock Temporary", fixture.Bank.Url, "eidas1");
@@ -253,11 +274,11 @@ public sealed partial class FederationTests(FederationFixture fixture) : IClassF
         Assert.Contains("role=\"status\"", hinted.Html, StringComparison.Ordinal);
     }
 
-    private async Task<JsonWebToken> LoginThroughBankAsync(OidcClient client, string person, string source = "mock-bank")
+    private async Task<JsonWebToken> LoginThroughBankAsync(OidcClient client, string person, string source = "mock-bank", string? bankUrl = null)
     {
         using var browser = new LiveBrowser();
         var bank = await browser.NavigateAsync(Hub + client.AuthorizeUrl(extra: new() { ["idp_hint"] = source }));
-        Assert.True(bank.Url.StartsWith(fixture.Bank.Url, StringComparison.Ordinal), $"Expected the mock's page, got {bank.Url}: {bank.Html[..Math.Min(500, bank.Html.Length)]}");
+        Assert.True(bank.Url.StartsWith(bankUrl ?? fixture.Bank.Url, StringComparison.Ordinal), $"Expected the mock's page, got {bank.Url}: {bank.Html[..Math.Min(500, bank.Html.Length)]}");
         var back = await browser.SubmitAsync(bank, new() { ["person"] = person, ["decision"] = "signin" },
             stopAt: l => l.StartsWith(client.RedirectUri, StringComparison.Ordinal));
         return await RedeemAsync(client, client.CallbackParameters(back)["code"]);
