@@ -25,7 +25,10 @@ internal static class AuthorizeEndpoint
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         var minimum = await db.RelyingParties.Where(r => r.ClientId == request.ClientId).Select(r => r.MinimumAcr).FirstOrDefaultAsync(cancellationToken);
-        var asked = AssuranceLevels.Asked(request.AcrValues, minimum);
+        // acr_values and an essential acr in the claims parameter ask alike (CONTRACT section 2); the JSON was
+        // checked when the request was validated.
+        var essential = AssuranceLevels.EssentialAcrValues((string?)request[Parameters.Claims]) ?? [];
+        var asked = AssuranceLevels.Asked(string.Join(' ', [request.AcrValues ?? "", .. essential]), minimum);
 
         HubSession? session = null;
         if ((string?)request[LoginJourneys.ResumeParameter] is { Length: > 0 } journeyId

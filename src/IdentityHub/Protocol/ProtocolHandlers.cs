@@ -45,6 +45,11 @@ internal static class ProtocolHandlers
                 context.Reject(Errors.InvalidRequest, "The mandatory 'nonce' parameter is missing.");
                 return;
             }
+            if (AssuranceLevels.EssentialAcrValues((string?)context.Request[Parameters.Claims]) is null)
+            {
+                context.Reject(Errors.InvalidRequest, "The 'claims' parameter must be a JSON object (OpenID Connect Core 5.5).");
+                return;
+            }
             var application = await applications.FindByClientIdAsync(context.ClientId!);
             foreach (var scope in context.Request.GetScopes())
             {
@@ -134,7 +139,8 @@ internal static class ProtocolHandlers
             context.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
             context.Metadata["acr_values_supported"] = ImmutableArray.CreateRange<string?>(AssuranceLevels.All);
             context.Metadata[Metadata.AuthorizationResponseIssParameterSupported] = true;
-            context.Metadata[Metadata.ClaimsParameterSupported] = false;
+            // Honoured for what the hub decides by: an essential acr (the claims themselves follow the scopes).
+            context.Metadata[Metadata.ClaimsParameterSupported] = true;
             return default;
         }
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using IdentityHub.Tests.Infrastructure;
 
 namespace IdentityHub.Tests.Protocol;
@@ -114,6 +115,54 @@ public sealed class AssuranceTests(SqliteHub hub) : IClassFixture<SqliteHub>
         Assert.Contains("eidas2", parameters["error_description"], StringComparison.Ordinal);
         Assert.Equal(client.State, parameters["state"]);
         Assert.Equal(HubFactory.Issuer, parameters["iss"]);
+    }
+
+    [Fact]
+    public async Task Authorize_WithAnEssentialAcrInTheClaimsParameter_IsTreatedLikeAcrValues()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var claims = """{"id_token":{"acr":{"essential":true,"values":["eidas2","eidas3"]}}}""";
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(extra: new() { ["claims"] = claims })));
+        Assert.Equal("access_denied", parameters["error"]);
+        Assert.Contains("eidas2", parameters["error_description"], StringComparison.Ordinal);
+
+        // Not essential: a wish, not a requirement.
+        var voluntary = OidcClient.Demo();
+        var page = await browser.NavigateAsync(voluntary.AuthorizeUrl(extra: new() { ["claims"] = """{"id_token":{"acr":{"values":["eidas3"]}}}""" }));
+        Assert.StartsWith("/registry/signin", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Authorize_WithAClaimsParameterThatIsNotJson_IsInvalidRequest()
+    {
+        using var browser = hub.CreateBrowser();
+        var client = OidcClient.Demo();
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(extra: new() { ["claims"] = "{not json" })));
+        Assert.Equal("invalid_request", parameters["error"]);
+        Assert.Contains("claims", parameters["error_description"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Authorize_ForAServiceWithAMinimumLevel_OffersOnlySourcesReachingIt()
+    {
+        using var admin = await hub.CreateAdminClientAsync();
+        var clientId = "strict-" + Guid.NewGuid().ToString("N")[..8];
+        using var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId,
+            displayName = "Strict service",
+            clientType = "confidential",
+            redirectUris = new[] { "https://strict.gov.vn/cb" },
+            allowedScopes = new[] { "openid" },
+            minimumAcr = "eidas2",
+        });
+        var secret = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("clientSecret").GetString();
+        var client = new OidcClient(clientId, secret, "https://strict.gov.vn/cb");
+        using var browser = hub.CreateBrowser();
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl("openid")));
+        Assert.Equal("access_denied", parameters["error"]);
+        Assert.Contains("eidas2", parameters["error_description"], StringComparison.Ordinal);
     }
 
     [Fact]
