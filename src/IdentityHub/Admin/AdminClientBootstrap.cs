@@ -10,15 +10,23 @@ namespace IdentityHub.Admin;
 /// With <c>Hub__Bootstrap__AdminClientSecret</c> set, the confidential client <c>hub-admin</c> exists at start-up
 /// with exactly that secret, client_credentials only and scope <c>hub.admin</c>: the first key to the admin API.
 /// </summary>
-internal sealed class AdminClientBootstrap(IServiceScopeFactory scopes, IOptions<HubOptions> options) : IHostedLifecycleService
+internal sealed class AdminClientBootstrap(IServiceScopeFactory scopes, IOptions<HubOptions> options, IHostEnvironment environment) : IHostedLifecycleService
 {
     public const string ClientId = "hub-admin";
+
+    /// <summary>Client secrets are stored as a fast digest (see HubApplicationManager): they must be unguessable.</summary>
+    public const int MinimumSecretLength = 32;
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         if (options.Value.Bootstrap.AdminClientSecret is not { Length: > 0 } secret)
         {
             return;
+        }
+        if (secret.Length < MinimumSecretLength && !environment.IsDevelopment())
+        {
+            throw new OptionsValidationException(HubOptions.Section, typeof(HubOptions),
+                [$"Hub:Bootstrap:AdminClientSecret must be at least {MinimumSecretLength} random characters (for example: openssl rand -base64 32)."]);
         }
         await using var scope = scopes.CreateAsyncScope();
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();

@@ -15,7 +15,11 @@ internal static class ProtocolSetup
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
 
         builder.Services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<HubDbContext>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<HubDbContext>();
+                core.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, HubApplicationManager>();
+            })
             .AddServer(server =>
             {
                 server.SetIssuer(issuer)

@@ -66,6 +66,14 @@ public sealed class AdminAccessTests(SqliteHub hub) : IClassFixture<SqliteHub>
     }
 
     [Fact]
+    public async Task Bootstrap_WithAShortSecretOutsideDevelopment_RefusesToStart()
+    {
+        await using var weak = await HubFactory.CreateAsync(HubDatabase.Sqlite, new() { ["Hub:Bootstrap:AdminClientSecret"] = "change-me" });
+        var failure = Assert.ThrowsAny<Exception>(() => weak.CreateApiClient());
+        Assert.Contains("AdminClientSecret must be at least 32", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenApi_DescribesTheAdminApi()
     {
         using var http = hub.CreateApiClient();

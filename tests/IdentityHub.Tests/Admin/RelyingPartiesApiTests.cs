@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IdentityHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -27,6 +29,16 @@ public sealed class RelyingPartiesApiTests(SqliteHub hub) : IClassFixture<Sqlite
         Assert.Matches("^[A-Za-z0-9_-]{43,}$", secret);
         Assert.Equal("tax.gov.vn", body["sectorIdentifier"]!.GetValue<string>());
         Assert.Equal("client_secret_basic", body["tokenEndpointAuthMethod"]!.GetValue<string>());
+
+        // Stored as a digest only.
+        await using (var scope = hub.Services.CreateAsyncScope())
+        {
+            var stored = await scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>()
+                .Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication>()
+                .Where(a => a.ClientId == clientId).Select(a => a.ClientSecret).SingleAsync();
+            Assert.StartsWith("sha256:", stored, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, stored!, StringComparison.Ordinal);
+        }
 
         // Read back: everything but the secret.
         var read = await http.GetFromJsonAsync<JsonObject>($"{Base}/{clientId}");
