@@ -1,0 +1,311 @@
+using System.Globalization;
+using System.Net;
+
+namespace LoadDriver;
+
+internal enum ServerKind
+{
+    Hub,
+    Peer,
+}
+
+/// <summary>How the introspection scenario obtains the token it introspects.</summary>
+internal enum TokenSource
+{
+    Login,
+    ClientCredentials,
+}
+
+/// <summary>Everything one run needs, after defaults for the server were applied. Never printed with its secrets.</summary>
+internal sealed record DriverOptions
+{
+    public const int DefaultMaxRequests = 2_000_000;
+    public const string DefaultClientId = "bench-web";
+    public const string DefaultClientSecret = "bench-web-secret-0123456789abcdefghijklmnop";
+    public const string DefaultRedirectUri = "http://localhost:5090/signin-oidc";
+    public const string DefaultUsername = "bench.user";
+    public const string DefaultPassword = "Bench-Passw0rd!";
+    public const string DefaultLoginScope = "openid profile email offline_access";
+    public const string DefaultUpstreamPerson = "an.nguyen";
+    public const string DefaultFederatedSource = "mock-bank";
+    public const string RegistrySource = "registry";
+
+    public required ServerKind Server { get; init; }
+    public required Uri BaseUrl { get; init; }
+    public required string Scenario { get; init; }
+    public int Concurrency { get; init; } = 8;
+    public double WarmupSeconds { get; init; } = 5;
+    public double Seconds { get; init; } = 10;
+    public string? OutPath { get; init; }
+    public int? ServerPid { get; init; }
+    public int? UpstreamPid { get; init; }
+    public long MaxRequests { get; init; } = DefaultMaxRequests;
+    public double TimeoutSeconds { get; init; } = 30;
+    public required string ClientId { get; init; }
+    public required string ClientSecret { get; init; }
+    public required string Username { get; init; }
+    public required string Password { get; init; }
+    public required Uri RedirectUri { get; init; }
+
+    /// <summary>The scope of the scenario's grant: client_credentials' scope, or the login's.</summary>
+    public required string Scope { get; init; }
+
+    public string? IdpHint { get; init; }
+    public string? Prompt { get; init; }
+    public string? UiLocales { get; init; }
+    public required string UpstreamPerson { get; init; }
+    public TokenSource TokenSource { get; init; } = TokenSource.Login;
+
+    public string ServerName => Server == ServerKind.Hub ? "hub" : "peer";
+}
+
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The scenario names the driver knows.</summary>
+internal static class ScenarioNames
+{
+    public const string Discovery = "discovery";
+    public const string Jwks = "jwks";
+    public const string ClientCredentials = "client-credentials";
+    public const string Refresh = "refresh";
+    public const string Login = "login";
+    public const string FederatedLogin = "federated-login";
+    public const string Introspection = "introspection";
+    public const string UserInfo = "userinfo";
+
+    public static IReadOnlyList<string> All { get; } =
+        [Discovery, Jwks, ClientCredentials, Refresh, Login, FederatedLogin, Introspection, UserInfo];
+}
+
+/// <summary>
+/// <c>--name value</c> or <c>--name=value</c>; every option at most once; unknown options are refused so that a
+/// typo never silently benchmarks the defaults.
+/// </summary>
+internal static class OptionParser
+{
+    public const string Usage = """
+        Usage: LoadDriver --server hub|peer --base-url URL --scenario NAME [options]
+               LoadDriver --self-test | --help
+
+        Scenarios: discovery, jwks, client-credentials, refresh, login, federated-login (hub only), introspection, userinfo
+
+        Run:
+          --concurrency N         concurrent workers, each looping (default 8)
+          --warmup-seconds W      warm-up, results discarded (default 5)
+          --seconds S             measured window (default 10)
+          --max-requests M        bound on HTTP requests sent in the whole run, set-up included (default 2000000)
+          --timeout-seconds T     per HTTP request (default 30)
+          --out FILE              the full result as JSON (schema: bench/LoadDriver/README.md)
+          --server-pid PID        measure this process's CPU and memory (the server itself, not a launcher)
+          --upstream-pid PID      same for the upstream identity source (federated-login)
+
+        Scenario (defaults in brackets; hub / peer where they differ):
+          --client-id ID          [bench-web]
+          --client-secret SECRET  [bench-web-secret-0123456789abcdefghijklmnop]   (client_secret_basic)
+          --username NAME         [bench.user]
+          --password PASSWORD     [Bench-Passw0rd!]
+          --redirect-uri URI      [http://localhost:5090/signin-oidc]   (never requested: the code is read from the Location)
+          --scope SCOPE           client-credentials: [empty / api]; others: [openid profile email offline_access]
+          --idp-hint ID           hub: [registry], federated-login [mock-bank]; peer: [none]; "" sends none
+          --prompt VALUE          [none / consent]   (node-oidc-provider drops offline_access without prompt=consent)
+          --ui-locales TAGS       [en / none]
+          --upstream-person NAME  federated-login: the mock source's person [an.nguyen]
+          --token-source login|client-credentials   introspection: how the introspected token is obtained [login]
+
+        Only loopback base URLs are accepted (127.0.0.0/8, ::1, localhost), and only loopback redirects are followed.
+        Exit codes: 0 no errors, 3 errors during the measured window (results still written), 2 usage, 1 failure.
+        """;
+
+    private static readonly HashSet<string> Known =
+    [
+        "server", "base-url", "scenario", "concurrency", "warmup-seconds", "seconds", "out", "server-pid", "upstream-pid",
+        "max-requests", "timeout-seconds", "client-id", "client-secret", "username", "password", "redirect-uri", "scope",
+        "idp-hint", "prompt", "ui-locales", "upstream-person", "token-source",
+    ];
+
+    public static DriverOptions Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                throw new UsageException($"Unexpected argument '{arg}'.");
+            }
+            string name, value;
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                name = arg[2..equals];
+                value = arg[(equals + 1)..];
+            }
+            else
+            {
+                name = arg[2..];
+                if (i + 1 >= args.Count)
+                {
+                    throw new UsageException($"--{name} needs a value.");
+                }
+                value = args[++i];
+            }
+            if (!Known.Contains(name))
+            {
+                throw new UsageException($"Unknown option --{name}.");
+            }
+            if (!values.TryAdd(name, value))
+            {
+                throw new UsageException($"--{name} is given twice.");
+            }
+        }
+
+        var server = Required(values, "server") switch
+        {
+            "hub" => ServerKind.Hub,
+            "peer" => ServerKind.Peer,
+            var other => throw new UsageException($"--server must be hub or peer, not '{other}'."),
+        };
+        var baseUrl = ParseLoopbackUrl(Required(values, "base-url"), "--base-url");
+        var scenario = Required(values, "scenario");
+        if (!ScenarioNames.All.Contains(scenario))
+        {
+            throw new UsageException($"Unknown scenario '{scenario}'. Known: {string.Join(", ", ScenarioNames.All)}.");
+        }
+        if (scenario == ScenarioNames.FederatedLogin && server != ServerKind.Hub)
+        {
+            throw new UsageException("federated-login is a hub scenario (the hub as a client of an upstream source).");
+        }
+
+        var hub = server == ServerKind.Hub;
+        var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : DriverOptions.DefaultLoginScope;
+        string? defaultHint = !hub ? null : scenario == ScenarioNames.FederatedLogin ? DriverOptions.DefaultFederatedSource : DriverOptions.RegistrySource;
+
+        var redirect = Optional(values, "redirect-uri") ?? DriverOptions.DefaultRedirectUri;
+        if (!Uri.TryCreate(redirect, UriKind.Absolute, out var redirectUri) || (redirectUri.Scheme != Uri.UriSchemeHttp && redirectUri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new UsageException($"--redirect-uri must be an absolute http(s) URI, not '{redirect}'.");
+        }
+
+        var options = new DriverOptions
+        {
+            Server = server,
+            BaseUrl = baseUrl,
+            Scenario = scenario,
+            Concurrency = Int(values, "concurrency", 8, 1, 10_000),
+            WarmupSeconds = Number(values, "warmup-seconds", 5, 0, 3600),
+            Seconds = Number(values, "seconds", 10, 0.1, 3600),
+            OutPath = Optional(values, "out"),
+            ServerPid = values.ContainsKey("server-pid") ? Int(values, "server-pid", 0, 1, int.MaxValue) : null,
+            UpstreamPid = values.ContainsKey("upstream-pid") ? Int(values, "upstream-pid", 0, 1, int.MaxValue) : null,
+            MaxRequests = Long(values, "max-requests", DriverOptions.DefaultMaxRequests, 1, long.MaxValue),
+            TimeoutSeconds = Number(values, "timeout-seconds", 30, 0.1, 600),
+            ClientId = NonEmpty(values, "client-id", DriverOptions.DefaultClientId),
+            ClientSecret = NonEmpty(values, "client-secret", DriverOptions.DefaultClientSecret),
+            Username = NonEmpty(values, "username", DriverOptions.DefaultUsername),
+            Password = NonEmpty(values, "password", DriverOptions.DefaultPassword),
+            RedirectUri = redirectUri,
+            Scope = Optional(values, "scope") ?? defaultScope,
+            IdpHint = EmptyIsNone(Optional(values, "idp-hint") ?? defaultHint),
+            Prompt = EmptyIsNone(Optional(values, "prompt") ?? (hub ? null : "consent")),
+            UiLocales = EmptyIsNone(Optional(values, "ui-locales") ?? (hub ? "en" : null)),
+            UpstreamPerson = NonEmpty(values, "upstream-person", DriverOptions.DefaultUpstreamPerson),
+            TokenSource = Optional(values, "token-source") switch
+            {
+                null or "login" => TokenSource.Login,
+                "client-credentials" => TokenSource.ClientCredentials,
+                var other => throw new UsageException($"--token-source must be login or client-credentials, not '{other}'."),
+            },
+        };
+        if (options.ServerPid is { } pid && pid == Environment.ProcessId)
+        {
+            throw new UsageException("--server-pid is the driver's own process id.");
+        }
+        return options;
+    }
+
+    /// <summary>An absolute http(s) URL whose host is loopback; anything else is refused.</summary>
+    public static Uri ParseLoopbackUrl(string text, string what)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new UsageException($"{what} must be an absolute http(s) URL, not '{text}'.");
+        }
+        if (!Loopback.IsLoopback(uri))
+        {
+            throw new UsageException($"{what} '{text}' is not on loopback: the driver only loads 127.0.0.0/8, ::1 or localhost.");
+        }
+        if (!string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            throw new UsageException($"{what} must not carry user information, a query or a fragment.");
+        }
+        return uri;
+    }
+
+    private static string Required(Dictionary<string, string> values, string name) =>
+        values.TryGetValue(name, out var value) && value.Length > 0 ? value : throw new UsageException($"--{name} is required.");
+
+    private static string? Optional(Dictionary<string, string> values, string name) => values.GetValueOrDefault(name);
+
+    private static string NonEmpty(Dictionary<string, string> values, string name, string fallback) =>
+        values.TryGetValue(name, out var value) ? (value.Length > 0 ? value : throw new UsageException($"--{name} must not be empty.")) : fallback;
+
+    private static string? EmptyIsNone(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static int Int(Dictionary<string, string> values, string name, int fallback, int min, int max) =>
+        (int)Long(values, name, fallback, min, max);
+
+    private static long Long(Dictionary<string, string> values, string name, long fallback, long min, long max)
+    {
+        if (!values.TryGetValue(name, out var text))
+        {
+            return fallback;
+        }
+        var normalized = text.Replace("_", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal);
+        return long.TryParse(normalized, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"--{name} must be an integer from {min} to {max}, not '{text}'.");
+    }
+
+    private static double Number(Dictionary<string, string> values, string name, double fallback, double min, double max)
+    {
+        if (!values.TryGetValue(name, out var text))
+        {
+            return fallback;
+        }
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"--{name} must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not '{text}'.");
+    }
+}
+
+/// <summary>The loopback guard: the driver sends nothing anywhere else, whatever a server redirects to.</summary>
+internal static class Loopback
+{
+    public static bool IsLoopback(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri)
+        {
+            return false;
+        }
+        var host = uri.IdnHost.TrimEnd('.');
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            return false;
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        // 127.0.0.0/8 and ::1. IPAddress.Parse also accepts forms such as "2130706433" or "127.1"; both are loopback
+        // by value, which is what a socket would connect to.
+        return IPAddress.IsLoopback(address);
+    }
+}

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LoadDriver;
+
+/// <summary>
+/// One run: discovery, per-worker set-up, warm-up, the measured window, then the summary line and the JSON.
+/// </summary>
+internal static class Runner
+{
+    private const int SetupAttempts = 3;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static async Task<int> RunAsync(DriverOptions options, TextWriter log)
+    {
+        var state = new RunState(options.MaxRequests);
+        using var handler = BenchHttp.CreateHandler(options.Concurrency);
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds) };
+        using var stop = new CancellationTokenSource();
+        var http = new BenchHttp(client, state, options.BaseUrl);
+
+        Endpoints endpoints;
+        try
+        {
+            endpoints = await Endpoints.LoadAsync(http, stop.Token);
+        }
+        catch (Exception exception) when (exception is BenchException or JsonException or KeyNotFoundException or InvalidOperationException or UriFormatException)
+        {
+            await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: cannot start: {exception.Message}");
+            return 1;
+        }
+        var oidc = new Oidc(http, options, endpoints);
+        var scenario = Scenario.Create(options, oidc, state);
+
+        var serverWarning = Warning(options.ServerPid);
+        var upstreamWarning = Warning(options.UpstreamPid);
+        foreach (var (label, warning) in new[] { ("--server-pid", serverWarning), ("--upstream-pid", upstreamWarning) })
+        {
+            if (warning is not null)
+            {
+                await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: {label}: {warning}");
+            }
+        }
+
+        // Set-up (untimed): every worker at once, each retried a few times.
+        var setupClock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, options.Concurrency).Select(i => new Worker(i)).ToList();
+        var ready = await Task.WhenAll(workers.Select(w => SetupAsync(scenario, w, state, stop.Token)));
+        var running = workers.Where((_, i) => ready[i]).ToList();
+        if (setupClock.Elapsed > TimeSpan.FromSeconds(1) || running.Count < workers.Count)
+        {
+            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{options.Scenario} {options.ServerName}: set-up {setupClock.Elapsed.TotalSeconds:0.0} s, {running.Count}/{workers.Count} workers ready"));
+        }
+        if (running.Count == 0)
+        {
+            await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: no worker could be set up: {string.Join(" | ", state.FirstErrors())}");
+        }
+
+        var loops = running.Select(w => Task.Run(() => LoopAsync(scenario, w, state, stop.Token))).ToList();
+
+        // Warm-up: operations run, results discarded.
+        await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds)), state.LimitReached, Task.WhenAll(loops));
+
+        // The measured window.
+        var serverBefore = Sample(options.ServerPid);
+        var upstreamBefore = Sample(options.UpstreamPid);
+        var driverBefore = ProcessStats.Self();
+        var start = Stopwatch.GetTimestamp();
+        var startedAt = DateTimeOffset.UtcNow;
+        var plannedEnd = start + (long)(options.Seconds * Stopwatch.Frequency);
+        state.BeginWindow(start, plannedEnd);
+        if (!state.LimitReached.IsCompleted)
+        {
+            var remaining = TimeSpan.FromSeconds(RunState.Seconds(plannedEnd - Stopwatch.GetTimestamp()));
+            await Task.WhenAny(Task.Delay(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero), state.LimitReached, Task.WhenAll(loops));
+        }
+        var end = state.EndWindow(Stopwatch.GetTimestamp());
+        var stoppedBy = state.LimitReached.IsCompleted ? "max-requests" : "time";
+        var serverAfter = Sample(options.ServerPid);
+        var upstreamAfter = Sample(options.UpstreamPid);
+        var driverAfter = ProcessStats.Self();
+        var finishedAt = DateTimeOffset.UtcNow;
+
+        // Stop: in-flight operations end after the window and are discarded; cancel them rather than wait.
+        state.Stop();
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+
+        var seconds = Math.Max(RunState.Seconds(end - start), 1e-9);
+        var operations = state.Operations;
+        var errors = state.Errors;
+        var result = new BenchResult
+        {
+            Scenario = options.Scenario,
+            Server = options.ServerName,
+            BaseUrl = options.BaseUrl.AbsoluteUri,
+            Operation = scenario.Operation,
+            Concurrency = options.Concurrency,
+            WorkersReady = running.Count,
+            WarmupSeconds = options.WarmupSeconds,
+            RequestedSeconds = options.Seconds,
+            MeasuredSeconds = Math.Round(seconds, 3),
+            StartedAt = startedAt,
+            FinishedAt = finishedAt,
+            StoppedBy = stoppedBy,
+            MaxRequests = options.MaxRequests,
+            RequestsSent = state.RequestsSent,
+            Operations = operations,
+            Errors = errors,
+            ErrorRate = operations + errors > 0 ? Math.Round((double)errors / (operations + errors), 6) : 0,
+            WarmupOperations = state.WarmupOperations,
+            WarmupErrors = state.WarmupErrors,
+            SetupErrors = state.SetupErrors,
+            OpsPerSecond = Math.Round(operations / seconds, 2),
+            HttpRequestsInWindow = state.RequestsInWindow,
+            HttpRequestsPerSecond = Math.Round(state.RequestsInWindow / seconds, 2),
+            LatencyMs = state.Latency.Summarize(),
+            Steps = state.StepSummaries(),
+            ErrorKinds = state.ErrorKinds(),
+            FirstErrors = state.FirstErrors(),
+            Counters = state.Counters(),
+            ServerProcess = options.ServerPid is { } serverPid
+                ? ProcessResult.From(serverPid, ProcessStats.Name(serverPid), serverBefore, serverAfter, operations, seconds, serverWarning)
+                : null,
+            UpstreamProcess = options.UpstreamPid is { } upstreamPid
+                ? ProcessResult.From(upstreamPid, ProcessStats.Name(upstreamPid), upstreamBefore, upstreamAfter, operations, seconds, upstreamWarning)
+                : null,
+            DriverProcess = ProcessResult.From(Environment.ProcessId, "LoadDriver", driverBefore, driverAfter, operations, seconds, null),
+            Connections = new ConnectionSettings(
+                "one shared HttpClient (SocketsHttpHandler, HTTP/1.1 keep-alive): connections are pooled and reused across "
+                + "workers and iterations; redirects followed by the driver",
+                options.Concurrency, options.TimeoutSeconds,
+                "a fresh cookie jar for every login iteration (not a fresh TCP connection); no cookies elsewhere"),
+            Settings = new ScenarioSettings(options.ClientId, options.Scope, options.Username, options.RedirectUri.OriginalString,
+                options.IdpHint, options.Prompt, options.UiLocales, options.UpstreamPerson,
+                options.TokenSource == TokenSource.Login ? "login" : "client-credentials"),
+            Machine = new MachineInfo(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
+        };
+
+        Console.Out.WriteLine(SummaryLine(result));
+        if (options.OutPath is { } path)
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (directory is not null)
+            {
+                Directory.CreateDirectory(directory);
+            }
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, Json) + "\n");
+        }
+        if (result.FirstErrors.Count > 0)
+        {
+            await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: first errors: {string.Join(" | ", result.FirstErrors)}");
+        }
+        return errors > 0 || operations == 0 ? 3 : 0;
+    }
+
+    /// <summary>scenario=… server=… concurrency=… ops/s=… p50=…ms p95=…ms p99=…ms errors=… cpu=…ms/op rss_peak=…MB …</summary>
+    public static string SummaryLine(BenchResult r)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"scenario={r.Scenario} server={r.Server} concurrency={r.Concurrency} ops/s={r.OpsPerSecond:0.0} p50={r.LatencyMs.P50Ms:0.00}ms p95={r.LatencyMs.P95Ms:0.00}ms p99={r.LatencyMs.P99Ms:0.00}ms errors={r.Errors}");
+        line += ProcessPart("cpu", "rss_peak", r.ServerProcess);
+        if (r.UpstreamProcess is not null)
+        {
+            line += ProcessPart("upstream_cpu", "upstream_rss_peak", r.UpstreamProcess);
+        }
+        line += string.Create(CultureInfo.InvariantCulture, $" driver_cpu={Format(r.DriverProcess.CpuMsPerOperation, "0.000", "ms/op")}");
+        if (r.StoppedBy != "time")
+        {
+            line += " stopped_by=" + r.StoppedBy;
+        }
+        return line;
+    }
+
+    private static string ProcessPart(string cpuKey, string rssKey, ProcessResult? process) => process is null
+        ? $" {cpuKey}=n/a {rssKey}=n/a"
+        : string.Create(CultureInfo.InvariantCulture,
+            $" {cpuKey}={Format(process.CpuMsPerOperation, "0.000", "ms/op")} {rssKey}={Format(process.PeakRssMb, "0.0", "MB")}");
+
+    private static string Format(double? value, string format, string unit) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) + unit : "n/a";
+
+    private static ProcessSample? Sample(int? pid) => pid is { } p ? ProcessStats.Read(p) : null;
+
+    private static string? Warning(int? pid)
+    {
+        if (pid is not { } p)
+        {
+            return null;
+        }
+        if (ProcessStats.Read(p) is null)
+        {
+            return $"process {p.ToString(CultureInfo.InvariantCulture)} cannot be read from /proc";
+        }
+        return ProcessStats.HasChildren(p)
+            ? "the process has child processes, whose CPU and memory are not counted: is it a launcher (dotnet run, npm)?"
+            : null;
+    }
+
+    private static async Task<bool> SetupAsync(Scenario scenario, Worker worker, RunState state, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= SetupAttempts; attempt++)
+        {
+            try
+            {
+                await scenario.SetupAsync(worker, cancellationToken);
+                return true;
+            }
+            catch (RequestLimitReachedException)
+            {
+                return false;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                state.RecordSetupFailure(exception);
+            }
+        }
+        return false;
+    }
+
+    private static async Task LoopAsync(Scenario scenario, Worker worker, RunState state, CancellationToken cancellationToken)
+    {
+        while (!state.Stopping)
+        {
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                await scenario.PrepareAsync(worker, cancellationToken);
+                start = Stopwatch.GetTimestamp();
+                await scenario.RunAsync(worker, cancellationToken);
+                state.RecordSuccess(start, Stopwatch.GetTimestamp());
+            }
+            catch (RequestLimitReachedException)
+            {
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // Any failure is a measured error (exceptions included): never let one end a worker silently.
+                state.RecordFailure(start, Stopwatch.GetTimestamp(), exception);
+                scenario.OnFailure(worker);
+            }
+        }
+    }
+}

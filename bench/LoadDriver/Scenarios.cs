@@ -1,0 +1,159 @@
+namespace LoadDriver;
+
+/// <summary>One concurrent worker: its loop, and the tokens it obtained once (refresh, introspection, userinfo).</summary>
+internal sealed class Worker(int id)
+{
+    public int Id { get; } = id;
+    public TokenSet? Tokens { get; set; }
+}
+
+/// <summary>
+/// A scenario: an optional per-worker set-up (before the warm-up, untimed), an optional untimed preparation before each
+/// operation (obtaining a token again after a failure lost it), and the timed operation itself.
+/// </summary>
+internal abstract class Scenario(Oidc oidc, RunState state)
+{
+    protected Oidc Oidc { get; } = oidc;
+    protected RunState State { get; } = state;
+
+    /// <summary>What one operation is, for the output.</summary>
+    public abstract string Operation { get; }
+
+    public virtual Task SetupAsync(Worker worker, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public virtual Task PrepareAsync(Worker worker, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public abstract Task RunAsync(Worker worker, CancellationToken cancellationToken);
+
+    /// <summary>After a failed operation: forget what may no longer be valid.</summary>
+    public virtual void OnFailure(Worker worker)
+    {
+    }
+
+    public static Scenario Create(DriverOptions options, Oidc oidc, RunState state) => options.Scenario switch
+    {
+        ScenarioNames.Discovery => new DocumentScenario(oidc, state, oidc.Endpoints.Discovery, "GET /.well-known/openid-configuration, body read, not parsed"),
+        ScenarioNames.Jwks => new DocumentScenario(oidc, state, oidc.Endpoints.Jwks, $"GET {oidc.Endpoints.Jwks.AbsolutePath} (jwks_uri of discovery), body read, not parsed"),
+        ScenarioNames.ClientCredentials => new ClientCredentialsScenario(oidc, state),
+        ScenarioNames.Refresh => new RefreshScenario(oidc, state, options),
+        ScenarioNames.Login or ScenarioNames.FederatedLogin => new LoginScenario(oidc, state, options),
+        ScenarioNames.Introspection => new IntrospectionScenario(oidc, state, options),
+        ScenarioNames.UserInfo => new UserInfoScenario(oidc, state, options),
+        _ => throw new UsageException($"Unknown scenario '{options.Scenario}'."),
+    };
+}
+
+internal sealed class DocumentScenario(Oidc oidc, RunState state, Uri uri, string operation) : Scenario(oidc, state)
+{
+    public override string Operation => operation;
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.FetchDocumentAsync(uri, cancellationToken);
+}
+
+internal sealed class ClientCredentialsScenario(Oidc oidc, RunState state) : Scenario(oidc, state)
+{
+    public override string Operation => "POST token, grant_type=client_credentials, client_secret_basic; access_token required";
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.ClientCredentialsAsync(cancellationToken);
+}
+
+internal sealed class LoginScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+{
+    public override string Operation =>
+        "one full login in a fresh cookie jar (connections reused): authorize (PKCE S256, state, nonce) → redirects and forms"
+        + (options.Scenario == ScenarioNames.FederatedLogin ? " (hub, upstream source's form, hub callback)" : " (sign-in form)")
+        + " → code → POST token (authorization_code, client_secret_basic) → GET userinfo; state, nonce, id_token and access_token checked";
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.LoginAsync(options.IdpHint, cancellationToken);
+}
+
+/// <summary>Each worker logs in once, then refreshes in a loop, always with the refresh token it received last.</summary>
+internal sealed class RefreshScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+{
+    public override string Operation => "POST token, grant_type=refresh_token with the worker's latest refresh token, client_secret_basic; the rotated one replaces it";
+
+    public override Task SetupAsync(Worker worker, CancellationToken cancellationToken) => LoginAsync(worker, cancellationToken);
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.Tokens?.RefreshToken is null)
+        {
+            State.Count("reLoginsAfterFailure");
+            await LoginAsync(worker, cancellationToken);
+        }
+    }
+
+    public override async Task RunAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var current = worker.Tokens!.RefreshToken!;
+        var tokens = await Oidc.RefreshAsync(current, cancellationToken);
+        if (tokens.RefreshToken is null || tokens.RefreshToken == current)
+        {
+            // Not an error (rotation is the server's choice), but the comparison must say so.
+            State.Count("refreshNotRotated");
+            worker.Tokens = tokens with { RefreshToken = current };
+        }
+        else
+        {
+            worker.Tokens = tokens;
+        }
+    }
+
+    /// <summary>A failed refresh may have spent the token (rotation) or revoked its chain: log in again before the next.</summary>
+    public override void OnFailure(Worker worker) => worker.Tokens = null;
+
+    private async Task LoginAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var tokens = await Oidc.LoginAsync(options.IdpHint, cancellationToken);
+        worker.Tokens = tokens.RefreshToken is not null ? tokens
+            : throw new BenchException("the login returned no refresh_token",
+                "offline_access in the scope and refresh_token among the client's grant types? (node-oidc-provider also needs prompt=consent)");
+    }
+}
+
+/// <summary>Each worker obtains one access token (by a login, or client_credentials), then introspects it in a loop.</summary>
+internal sealed class IntrospectionScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+{
+    public override string Operation => "POST introspection, token=<access token of the same client, obtained once per worker by "
+        + (options.TokenSource == TokenSource.Login ? "a login" : "client_credentials") + ">, client_secret_basic; active=true required";
+
+    public override async Task SetupAsync(Worker worker, CancellationToken cancellationToken) =>
+        worker.Tokens = options.TokenSource == TokenSource.Login
+            ? await Oidc.LoginAsync(options.IdpHint, cancellationToken)
+            : await Oidc.ClientCredentialsAsync(cancellationToken);
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.Tokens is null)
+        {
+            State.Count("tokensObtainedAgainAfterFailure");
+            await SetupAsync(worker, cancellationToken);
+        }
+    }
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.IntrospectAsync(worker.Tokens!.AccessToken, cancellationToken);
+
+    public override void OnFailure(Worker worker) => worker.Tokens = null;
+}
+
+/// <summary>Each worker logs in once, then calls userinfo with that access token in a loop.</summary>
+internal sealed class UserInfoScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+{
+    public override string Operation => "GET userinfo with the access token of one login per worker (Bearer); a JSON object with sub required";
+
+    public override async Task SetupAsync(Worker worker, CancellationToken cancellationToken) =>
+        worker.Tokens = await Oidc.LoginAsync(options.IdpHint, cancellationToken);
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.Tokens is null)
+        {
+            State.Count("tokensObtainedAgainAfterFailure");
+            await SetupAsync(worker, cancellationToken);
+        }
+    }
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.UserInfoAsync(worker.Tokens!.AccessToken, cancellationToken);
+
+    public override void OnFailure(Worker worker) => worker.Tokens = null;
+}
