@@ -41,7 +41,7 @@ trap cleanup EXIT
 wait_for() { for _ in $(seq 1 120); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "Timed out waiting for $1" >&2; return 1; }
 
 echo "== Building (Release)"
-dotnet build -c Release -v quiet -nologo src/IdentityHub tests/MockIdentityProvider bench/LoadDriver >/dev/null
+for project in src/IdentityHub tests/MockIdentityProvider bench/LoadDriver; do dotnet build -c Release -v quiet -nologo "$project" >/dev/null; done
 if [ ! -d bench/peer/node_modules ]; then (cd bench/peer && npm ci --omit=dev --no-audit --no-fund >/dev/null); fi
 
 echo "== PostgreSQL (throwaway cluster)"

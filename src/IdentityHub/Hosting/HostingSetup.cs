@@ -50,6 +50,7 @@ internal static class HostingSetup
             app.UseExceptionHandler("/error/server_error");
         }
         app.UseSecurityHeaders();
+        app.Use(app.Services.GetRequiredService<Protocol.MetadataCache>().InvokeAsync);
         app.UseRequestLocalization();
         // OpenIddict errors that must not go back to a service are shown by the error page.
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));

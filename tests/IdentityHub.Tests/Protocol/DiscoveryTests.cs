@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using IdentityHub.Tests.Infrastructure;
 using Microsoft.IdentityModel.Tokens;
@@ -32,6 +33,21 @@ public sealed class DiscoveryTests(SqliteHub hub) : IClassFixture<SqliteHub>
         // Not implemented yet, so not advertised.
         Assert.False(document.TryGetProperty("backchannel_logout_supported", out _));
         Assert.DoesNotContain("consent", Values("prompt_values_supported"));
+    }
+
+    [Theory]
+    [InlineData("/.well-known/openid-configuration")]
+    [InlineData("/.well-known/jwks")]
+    public async Task Metadata_ServedAgain_IsTheSameDocumentWithTheSameHeaders(string path)
+    {
+        using var http = hub.CreateApiClient();
+        using var first = await http.GetAsync(path);
+        using var second = await http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal(first.Content.Headers.ContentType, second.Content.Headers.ContentType);
+        Assert.Equal("application/json", second.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("DENY", second.Headers.GetValues("X-Frame-Options").Single());
     }
 
     [Fact]
