@@ -12,6 +12,8 @@ root=$(pwd)
 LEVELS=${LEVELS:-"8 32"}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 WARMUP=${WARMUP:-5}
+PREWARM=${PREWARM:-2}   # seconds per scenario, once, before anything is measured (JIT, pools, caches)
+HUB_DIR=${HUB_DIR:-$root}  # another checkout of the hub, to measure a before/after pair with the same driver and peer
 SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login federated-login introspection userinfo"}
 HUB_PORT=${HUB_PORT:-5580}
 PEER_PORT=${PEER_PORT:-5590}
@@ -41,7 +43,8 @@ trap cleanup EXIT
 wait_for() { for _ in $(seq 1 120); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "Timed out waiting for $1" >&2; return 1; }
 
 echo "== Building (Release)"
-for project in src/IdentityHub tests/MockIdentityProvider bench/LoadDriver; do dotnet build -c Release -v quiet -nologo "$project" >/dev/null; done
+for project in "$HUB_DIR/src/IdentityHub" tests/MockIdentityProvider bench/LoadDriver; do dotnet build -c Release -v quiet -nologo "$project" >/dev/null; done
+hub_commit=$(git -C "$HUB_DIR" rev-parse --short HEAD)
 if [ ! -d bench/peer/node_modules ]; then (cd bench/peer && npm ci --omit=dev --no-audit --no-fund >/dev/null); fi
 
 echo "== PostgreSQL (throwaway cluster)"
@@ -63,7 +66,7 @@ admin_secret=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
     Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub;Maximum Pool Size=200" \
     Hub__Subjects__PairwiseKey="$(head -c 32 /dev/urandom | base64)" Hub__Bootstrap__AdminClientSecret="$admin_secret" \
     Logging__LogLevel__Default=Warning
-  spawn "$server_cpu" dotnet src/IdentityHub/bin/Release/net10.0/IdentityHub.dll
+  spawn "$server_cpu" dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll"
 ) >"$work/hub.log" 2>&1 &
 hub_pid=$!; pids+=("$hub_pid")
 wait_for "$hub_url/health/ready"
@@ -115,6 +118,15 @@ peer_args() {
   esac
 }
 
+echo "== Pre-warming both servers (${PREWARM}s per scenario, not measured)"
+for scenario in $SCENARIOS; do
+  # shellcheck disable=SC2046
+  driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(hub_args "$scenario") >/dev/null 2>&1 || true
+  [ "$scenario" = federated-login ] && continue
+  # shellcheck disable=SC2046
+  driver --server peer --base-url "$peer_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(peer_args "$scenario") >/dev/null 2>&1 || true
+done
+
 echo "== Scenarios: $SCENARIOS; concurrency: $LEVELS; ${WARMUP}s warm-up + ${SECONDS_PER_RUN}s each; hub and peer interleaved"
 out="$work/runs"; mkdir -p "$out"
 for scenario in $SCENARIOS; do
@@ -132,8 +144,8 @@ done
 python3 bench/summarize.py "$out" "$results/$stamp" \
   --meta "machine=$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB" \
   --meta "pinning=servers and PostgreSQL on CPU $server_cpu, driver on CPU $driver_cpu (taskset)" \
-  --meta "hub=Release, Production settings, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), HTTP on loopback" \
+  --meta "hub=commit $hub_commit, Release, Production settings, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), HTTP on loopback" \
   --meta "peer=node-oidc-provider $(node -p "require('./bench/peer/node_modules/oidc-provider/package.json').version" 2>/dev/null), in-memory store, node $(node --version)" \
   --meta "password hash=PBKDF2-HMAC-SHA512, 100,000 iterations on both (ASP.NET Core Identity v3 format)" \
-  --meta "runs=${WARMUP}s warm-up + ${SECONDS_PER_RUN}s measured per scenario, level and server"
+  --meta "runs=${PREWARM}s pre-warm per scenario, then ${WARMUP}s warm-up + ${SECONDS_PER_RUN}s measured per scenario, level and server, hub and peer interleaved"
 echo "Results: $results/$stamp.md"
