@@ -22,10 +22,25 @@ internal static partial class DataSetup
     {
         _ = provider switch
         {
-            DatabaseProvider.Postgres => options.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory")),
+            DatabaseProvider.Postgres => options.UseNpgsql(WithoutResetOnClose(connectionString), npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory")),
             _ => options.UseSqlite(connectionString),
         };
         options.UseOpenIddict();
+    }
+
+    /// <summary>
+    /// Npgsql sends DISCARD ALL each time a pooled connection is returned, a round trip per DbContext (PERFORMANCE.md).
+    /// The hub keeps no session state on connections (no SET, temporary tables or advisory locks), so the reset buys
+    /// nothing. An explicit setting in the connection string wins.
+    /// </summary>
+    private static string WithoutResetOnClose(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+        return builder.ConnectionString;
     }
 
     /// <summary>
