@@ -4,7 +4,6 @@ using IdentityHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
-using OpenIddict.Abstractions;
 using SampleRelyingParty;
 
 namespace IdentityHub.BrowserTests;
@@ -17,7 +16,6 @@ namespace IdentityHub.BrowserTests;
 public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 {
     public const string ClientId = "sample-e2e";
-    private const string ClientSecret = "sample-e2e-secret-long-enough";
 
     /// <summary>Debian's Chromium; browsers cannot be downloaded here, so Playwright never installs its own.</summary>
     private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("HUB_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
@@ -42,11 +40,10 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
     public LiveServers()
     {
         HubUrl = $"http://localhost:{Loopback.FreePort()}";
-        ServiceUrl = $"http://localhost:{Loopback.FreePort()}";
     }
 
     public string HubUrl { get; }
-    public string ServiceUrl { get; }
+    public string ServiceUrl { get; private set; } = "";
 
     /// <summary>Where the tests leave screenshots for people to look at.</summary>
     public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -65,28 +62,8 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         _hub.UseKestrel();
         _hub.StartServer();
 
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = ClientId,
-            ClientSecret = ClientSecret,
-            ClientType = OpenIddictConstants.ClientTypes.Confidential,
-            DisplayName = "Sample service (browser test)",
-            RedirectUris = { new Uri(ServiceUrl + "/signin-oidc") },
-            PostLogoutRedirectUris = { new Uri(ServiceUrl + "/signout-callback-oidc") },
-        };
-        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
-            "scp:profile", "scp:birth", "scp:email"]);
-        await _hub.RegisterClientAsync(descriptor, "localhost");
-
-        _service = new SampleServiceFactory(new()
-        {
-            ["Oidc:Authority"] = HubUrl,
-            ["Oidc:ClientId"] = ClientId,
-            ["Oidc:ClientSecret"] = ClientSecret,
-            ["urls"] = ServiceUrl,
-        });
-        _service.UseKestrel();
-        _service.StartServer();
+        _service = await SampleServiceFactory.StartAsync(_hub, HubUrl, ClientId);
+        ServiceUrl = _service.Url;
 
         // The first login warms up both servers (JIT, discovery, keys): give assertions more than the default 5 s.
         Assertions.SetDefaultExpectTimeout(15_000);

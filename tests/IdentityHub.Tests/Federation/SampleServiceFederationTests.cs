@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using IdentityHub.Tests.Infrastructure;
-using OpenIddict.Abstractions;
 
 namespace IdentityHub.Tests.Federation;
 
@@ -14,26 +13,8 @@ public sealed partial class SampleServiceFederationTests(FederationFixture fixtu
     [Fact]
     public async Task SampleService_ThroughUpstreamAndThroughRegistry_SeesTheSamePersonWithTheSameSub()
     {
-        var serviceUrl = $"http://localhost:{Loopback.FreePort()}";
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = "sample-federation",
-            ClientSecret = "sample-federation-secret-long-enough",
-            ClientType = OpenIddictConstants.ClientTypes.Confidential,
-            RedirectUris = { new Uri(serviceUrl + "/signin-oidc") },
-            PostLogoutRedirectUris = { new Uri(serviceUrl + "/signout-callback-oidc") },
-        };
-        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "rst:code", "scp:profile", "scp:birth", "scp:email"]);
-        await fixture.Hub.RegisterClientAsync(descriptor, "localhost");
-        await using var service = new SampleServiceFactory(new()
-        {
-            ["Oidc:Authority"] = fixture.HubUrl,
-            ["Oidc:ClientId"] = descriptor.ClientId,
-            ["Oidc:ClientSecret"] = descriptor.ClientSecret,
-            ["urls"] = serviceUrl,
-        });
-        service.UseKestrel();
-        service.StartServer();
+        await using var service = await SampleServiceFactory.StartAsync(fixture.Hub, fixture.HubUrl, "sample-federation");
+        var serviceUrl = service.Url;
 
         string viaBank;
         using (var browser = new LiveBrowser())

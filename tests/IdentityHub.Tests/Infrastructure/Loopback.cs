@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using OpenIddict.Abstractions;
 using SampleRelyingParty;
 
 namespace IdentityHub.Tests.Infrastructure;
@@ -20,6 +21,39 @@ public static class Loopback
 /// <summary>The real sample service, with Production settings plus the given ones (its Oidc:* settings above all).</summary>
 public sealed class SampleServiceFactory(Dictionary<string, string?> settings) : WebApplicationFactory<SampleRelyingPartyMarker>
 {
+    public string Url => settings["urls"]!;
+
+    /// <summary>
+    /// Registers a client for a sample service on a free loopback port at <paramref name="hub"/> (sector localhost),
+    /// then starts that service on Kestrel against the hub at <paramref name="hubUrl"/>.
+    /// </summary>
+    public static async Task<SampleServiceFactory> StartAsync(HubFactory hub, string hubUrl, string clientId)
+    {
+        var url = $"http://localhost:{Loopback.FreePort()}";
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = clientId,
+            ClientSecret = clientId + "-secret-0123456789abcdef",
+            ClientType = OpenIddictConstants.ClientTypes.Confidential,
+            DisplayName = "Sample service (test)",
+            RedirectUris = { new Uri(url + "/signin-oidc") },
+            PostLogoutRedirectUris = { new Uri(url + "/signout-callback-oidc") },
+        };
+        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
+            "scp:profile", "scp:birth", "scp:email"]);
+        await hub.RegisterClientAsync(descriptor, "localhost");
+        var service = new SampleServiceFactory(new()
+        {
+            ["Oidc:Authority"] = hubUrl,
+            ["Oidc:ClientId"] = clientId,
+            ["Oidc:ClientSecret"] = descriptor.ClientSecret,
+            ["urls"] = url,
+        });
+        service.UseKestrel();
+        service.StartServer();
+        return service;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");

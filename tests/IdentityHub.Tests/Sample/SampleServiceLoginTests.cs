@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using IdentityHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using OpenIddict.Abstractions;
 using SampleRelyingParty;
 
 namespace IdentityHub.Tests.Sample;
@@ -19,36 +18,14 @@ public sealed class SampleServiceLoginTests
     public async Task SampleService_LogsInTheDemoCitizenThroughTheHub_AndShowsTheirClaims()
     {
         var hubPort = Loopback.FreePort();
-        var servicePort = Loopback.FreePort();
         var hubUrl = $"http://localhost:{hubPort}";
-        var serviceUrl = $"http://localhost:{servicePort}";
 
         await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = hubUrl + "/", ["urls"] = hubUrl });
         hub.UseKestrel();
         hub.StartServer();
 
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = "sample-e2e",
-            ClientSecret = "sample-e2e-secret-long-enough",
-            ClientType = OpenIddictConstants.ClientTypes.Confidential,
-            DisplayName = "Sample service (test)",
-            RedirectUris = { new Uri(serviceUrl + "/signin-oidc") },
-            PostLogoutRedirectUris = { new Uri(serviceUrl + "/signout-callback-oidc") },
-        };
-        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
-            "scp:profile", "scp:birth", "scp:email"]);
-        await hub.RegisterClientAsync(descriptor, "localhost");
-
-        await using var service = new SampleServiceFactory(new()
-        {
-            ["Oidc:Authority"] = hubUrl,
-            ["Oidc:ClientId"] = "sample-e2e",
-            ["Oidc:ClientSecret"] = "sample-e2e-secret-long-enough",
-            ["urls"] = serviceUrl,
-        });
-        service.UseKestrel();
-        service.StartServer();
+        await using var service = await SampleServiceFactory.StartAsync(hub, hubUrl, "sample-e2e");
+        var serviceUrl = service.Url;
 
         using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true });
         var home = await browser.GetStringAsync(serviceUrl + "/");
