@@ -141,7 +141,29 @@ for scenario in $SCENARIOS; do
   done
 done
 
-python3 bench/summarize.py "$out" "$results/$stamp" \
+scale_meta=()
+if [ "${SCALE_PROBE:-1}" = 1 ]; then
+  # 200,000 people each with an active session, as at the portal's peak: login latency and the hub's memory must not
+  # grow with them (sessions live in the database, not in the process).
+  echo "== Scale probe: 200,000 active sessions in the database"
+  psql_hub() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d hub -v ON_ERROR_STOP=1 -Atq "$@"; }
+  psql_hub -c "INSERT INTO \"People\" (\"Id\", \"GivenName\", \"FamilyName\", \"Birthdate\", \"Gender\", \"EmailVerified\", \"PhoneNumberVerified\", \"CreatedAt\")
+    SELECT md5('probe' || g)::uuid, 'Probe', 'Person ' || g, DATE '1950-01-01' + (g % 20000), CASE WHEN g % 2 = 0 THEN 'Female' ELSE 'Male' END, false, false, now()
+    FROM generate_series(1, 200000) g"
+  psql_hub -c "INSERT INTO \"HubSessions\" (\"Id\", \"PersonId\", \"SourceId\", \"Acr\", \"Amr\", \"AuthenticatedAt\", \"CreatedAt\", \"ExpiresAt\")
+    SELECT md5('session' || g), md5('probe' || g)::uuid, 'registry', 'eidas1', 'pwd', now(), now(), now() + interval '1 hour'
+    FROM generate_series(1, 200000) g"
+  psql_hub -c "VACUUM ANALYZE \"HubSessions\"" -c "VACUUM ANALYZE \"People\""
+  sessions=$(psql_hub -c "SELECT count(*) FROM \"HubSessions\" WHERE \"EndedAt\" IS NULL")
+  bytes=$(psql_hub -c "SELECT pg_total_relation_size('\"HubSessions\"')")
+  scale_meta=(--meta "scale probe=$sessions active sessions in HubSessions: $((bytes / sessions)) bytes per session in PostgreSQL (table and indexes)")
+  level=${LEVELS%% *}
+  # shellcheck disable=SC2046
+  driver --server hub --base-url "$hub_url" --scenario login --concurrency "$level" --warmup-seconds "$WARMUP" \
+    --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/scale-hub-login-$level.json" $(hub_args login) || true
+fi
+
+python3 bench/summarize.py "$out" "$results/$stamp" "${scale_meta[@]}" \
   --meta "machine=$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB" \
   --meta "pinning=servers and PostgreSQL on CPU $server_cpu, driver on CPU $driver_cpu (taskset)" \
   --meta "hub=commit $hub_commit, Release, Production settings, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), HTTP on loopback" \

@@ -9,10 +9,10 @@ parser.add_argument("target")
 parser.add_argument("--meta", action="append", default=[])
 args = parser.parse_args()
 
-runs = []
+runs, scale = [], []
 for path in sorted(glob.glob(os.path.join(args.runs, "*.json"))):
     with open(path, encoding="utf-8") as f:
-        runs.append(json.load(f))
+        (scale if os.path.basename(path).startswith("scale-") else runs).append(json.load(f))
 
 def key(r): return (r["scenario"], r["concurrency"])
 table = {}
@@ -49,14 +49,21 @@ if upstream:
     for r in upstream:
         p = r["upstreamProcess"]
         lines.append(f'- {r["concurrency"]} workers: upstream CPU {p.get("cpuMsPerOperation") or 0:.2f} ms per login, peak RSS {p.get("peakRssMb") or 0:.0f} MB')
-errors = [r for r in runs if r["errors"]]
+if scale:
+    lines += ["", "Scale probe: the same login with 200,000 other active sessions in the database (see above):", "",
+              "| scenario | workers | hub ops/s before → with sessions | hub p50/p95/p99 with sessions | hub peak RSS MB before → with sessions |",
+              "|---|---:|---|---|---|"]
+    for r in scale:
+        base = table.get(key(r), {}).get("hub")
+        lines.append(f'| {r["scenario"]} | {r["concurrency"]} | {fmt(base,"ops")} → {fmt(r,"ops")} | {fmt(r,"lat")} | {fmt(base,"rss")} → {fmt(r,"rss")} |')
+errors = [r for r in runs + scale if r["errors"]]
 if errors:
     lines += ["", "First errors:", ""]
     for r in errors:
         lines.append(f'- {r["server"]} {r["scenario"]} ×{r["concurrency"]}: ' + "; ".join(r.get("firstErrors", [])[:3]))
 
 with open(args.target + ".json", "w", encoding="utf-8") as f:
-    json.dump({"meta": args.meta, "runs": runs}, f, indent=1)
+    json.dump({"meta": args.meta, "runs": runs, "scaleProbe": scale}, f, indent=1)
 with open(args.target + ".md", "w", encoding="utf-8") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))
