@@ -15,8 +15,11 @@ internal static class UserInfoEndpoint
     {
         var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var subject = result.Principal?.GetClaim(Claims.Subject);
-        var personId = subject is null ? null : await db.SubjectIdentifiers.Where(s => s.Subject == subject).Select(s => (Guid?)s.PersonId).FirstOrDefaultAsync(cancellationToken);
-        var person = personId is null ? null : await db.People.AsNoTracking().FirstOrDefaultAsync(p => p.Id == personId, cancellationToken);
+        // One round trip from the pairwise subject to the person's current record.
+        var person = subject is null ? null : await db.SubjectIdentifiers.AsNoTracking()
+            .Where(s => s.Subject == subject)
+            .Join(db.People, s => s.PersonId, p => p.Id, (_, p) => p)
+            .FirstOrDefaultAsync(cancellationToken);
         if (person is null)
         {
             // A client's own token (client_credentials) or a person since removed: nobody to describe.
