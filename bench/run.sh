@@ -12,9 +12,12 @@ root=$(pwd)
 LEVELS=${LEVELS:-"8 32"}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 WARMUP=${WARMUP:-5}
-PREWARM=${PREWARM:-2}   # seconds per scenario, once, before anything is measured (JIT, pools, caches)
-HUB_DIR=${HUB_DIR:-$root}  # another checkout of the hub, to measure a before/after pair with the same driver and peer
 SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login federated-login introspection userinfo"}
+# Seconds per scenario, once, before anything is measured (JIT, pools, caches): at least 20 s in all, since a fresh
+# .NET process needs that much load to run its optimised code (PERFORMANCE.md); short runs otherwise measure the JIT.
+scenario_count=$(wc -w <<<"$SCENARIOS")
+PREWARM=${PREWARM:-$(( (20 + scenario_count - 1) / scenario_count > 2 ? (20 + scenario_count - 1) / scenario_count : 2 ))}
+HUB_DIR=${HUB_DIR:-$root}  # another checkout of the hub, to measure a before/after pair with the same driver and peer
 HUB_PORT=${HUB_PORT:-5580}
 PEER_PORT=${PEER_PORT:-5590}
 MOCK_PORT=${MOCK_PORT:-5595}
