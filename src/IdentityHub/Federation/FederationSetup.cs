@@ -15,7 +15,7 @@ internal static class FederationSetup
 {
     public static WebApplicationBuilder AddFederation(this WebApplicationBuilder builder)
     {
-        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        var hub = HubEnvironment.Options(builder);
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
         var timeout = TimeSpan.FromSeconds(hub.Federation.TimeoutSeconds);
 

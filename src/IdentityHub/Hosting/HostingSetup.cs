@@ -18,7 +18,7 @@ internal static class HostingSetup
         builder.Services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
 
-        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        var hub = HubEnvironment.Options(builder);
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("IdentityHub");
         if (hub.DataProtection.Store == DataProtectionStore.FileSystem)
         {

@@ -25,6 +25,10 @@ internal static class HubEnvironment
         return builder;
     }
 
+    /// <summary>The Hub section as configured, for set-up code that runs before the options container exists.</summary>
+    public static HubOptions Options(WebApplicationBuilder builder) =>
+        builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+
     public static Uri ResolveIssuer(HubOptions options, IConfiguration configuration)
     {
         if (options.Issuer is not null)

@@ -24,7 +24,10 @@ internal static class AuthorizeEndpoint
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
-        var minimum = await db.RelyingParties.Where(r => r.ClientId == request.ClientId).Select(r => r.MinimumAcr).FirstOrDefaultAsync(cancellationToken);
+        // One read of the service's own settings serves the assurance check and the sector of its subjects.
+        var service = await db.RelyingParties.AsNoTracking().Where(r => r.ClientId == request.ClientId)
+            .Select(r => new { r.MinimumAcr, r.SectorIdentifier }).FirstOrDefaultAsync(cancellationToken);
+        var minimum = service?.MinimumAcr;
         // acr_values and an essential acr in the claims parameter ask alike (CONTRACT section 2); the JSON was
         // checked when the request was validated.
         var essential = AssuranceLevels.EssentialAcrValues((string?)request[Parameters.Claims]) ?? [];
@@ -72,7 +75,7 @@ internal static class AuthorizeEndpoint
             return Results.Redirect(FirstStep(journey, offered, (string?)request[IdpHintParameter]));
         }
 
-        var principal = await issuance.CreatePrincipalAsync(request, session, cancellationToken);
+        var principal = await issuance.CreatePrincipalAsync(request, session, service?.SectorIdentifier, cancellationToken);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

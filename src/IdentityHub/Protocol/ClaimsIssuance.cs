@@ -18,10 +18,11 @@ namespace IdentityHub.Protocol;
 /// </summary>
 internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects, TimeProvider time)
 {
-    public async Task<ClaimsPrincipal> CreatePrincipalAsync(OpenIddictRequest request, HubSession session, CancellationToken cancellationToken)
+    /// <param name="sectorIdentifier">The service's registered sector; null for a client registered without one.</param>
+    public async Task<ClaimsPrincipal> CreatePrincipalAsync(OpenIddictRequest request, HubSession session, string? sectorIdentifier, CancellationToken cancellationToken)
     {
         var person = await db.People.AsNoTracking().SingleAsync(p => p.Id == session.PersonId, cancellationToken);
-        var sector = await SectorOfAsync(request.ClientId!, request.RedirectUri, cancellationToken);
+        var sector = sectorIdentifier ?? (Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var uri) ? uri.Host : request.ClientId!);
         var subject = await subjects.IssueAsync(db, sector, person.Id, time.GetUtcNow(), cancellationToken);
         var scopes = request.GetScopes();
 
@@ -54,10 +55,4 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
             => [OpenIddictConstants.Destinations.AccessToken, OpenIddictConstants.Destinations.IdentityToken],
         _ => [OpenIddictConstants.Destinations.IdentityToken],
     };
-
-    private async Task<string> SectorOfAsync(string clientId, string? redirectUri, CancellationToken cancellationToken)
-    {
-        var sector = await db.RelyingParties.Where(r => r.ClientId == clientId).Select(r => r.SectorIdentifier).FirstOrDefaultAsync(cancellationToken);
-        return sector ?? (Uri.TryCreate(redirectUri, UriKind.Absolute, out var uri) ? uri.Host : clientId);
-    }
 }

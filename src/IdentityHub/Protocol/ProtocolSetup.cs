@@ -10,7 +10,7 @@ internal static class ProtocolSetup
 {
     public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder)
     {
-        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        var hub = HubEnvironment.Options(builder);
         var issuer = HubEnvironment.ResolveIssuer(hub, builder.Configuration);
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
 

@@ -72,7 +72,7 @@ internal static class SessionsSetup
 {
     public static WebApplicationBuilder AddSessions(this WebApplicationBuilder builder)
     {
-        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        var hub = HubEnvironment.Options(builder);
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
         builder.Services.AddScoped<HubSessions>();
         builder.Services.AddHostedService<ExpiredRecordsCleanup>();
