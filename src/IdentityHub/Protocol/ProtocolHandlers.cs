@@ -18,6 +18,7 @@ internal static class ProtocolHandlers
         RedirectErrorsToTrustedRedirectUri.Descriptor,
         IssueClientCredentialsPrincipal.Descriptor,
         DescribeHubInDiscovery.Descriptor,
+        KeepNoEntryForIdentityTokens.Descriptor,
     ];
 
     /// <summary>
@@ -141,6 +142,31 @@ internal static class ProtocolHandlers
             context.Metadata[Metadata.AuthorizationResponseIssParameterSupported] = true;
             // Honoured for what the hub decides by: an essential acr (the claims themselves follow the scopes).
             context.Metadata[Metadata.ClaimsParameterSupported] = true;
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// An identity token is a signed statement to the client, never presented back as a credential: nothing can be
+    /// revoked or redeemed with it (an <c>id_token_hint</c> is checked by its signature). Its database row would only
+    /// cost an INSERT per sign-in and refresh, so it gets none; codes, access and refresh tokens keep theirs
+    /// (revocation, introspection, replay detection).
+    /// </summary>
+    public sealed class KeepNoEntryForIdentityTokens : IOpenIddictServerHandler<GenerateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+                .UseSingletonHandler<KeepNoEntryForIdentityTokens>()
+                .SetOrder(Protection.CreateTokenEntry.Descriptor.Order - 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(GenerateTokenContext context)
+        {
+            if (context.TokenType == TokenTypeIdentifiers.IdentityToken)
+            {
+                context.CreateTokenEntry = false;
+            }
             return default;
         }
     }

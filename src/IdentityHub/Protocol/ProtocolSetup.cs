@@ -19,6 +19,7 @@ internal static class ProtocolSetup
             {
                 core.UseEntityFrameworkCore().UseDbContext<HubDbContext>();
                 core.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, HubApplicationManager>();
+                core.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HubTokenStore>(ServiceLifetime.Scoped);
             })
             .AddServer(server =>
             {
@@ -80,6 +81,7 @@ internal static class ProtocolSetup
         builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();
         builder.Services.AddSingleton<MetadataCache>();
+        ClientCacheListener.AddClientCache(builder);
         return builder;
     }
 

@@ -77,6 +77,77 @@ public sealed class SharedDatabaseTests
     }
 
     [Fact]
+    public async Task ClientKeptInMemoryByOneInstance_ChangedOnTheOther_IsReadAgainAtOnce()
+    {
+        await using var first = await HubFactory.CreateAsync(HubDatabase.Postgres);
+        await using var second = new HubFactory(HubDatabase.Postgres, first.ConnectionString);
+        using var admin = await first.CreateAdminClientAsync();
+        using var secondAdmin = await second.CreateAdminClientAsync();
+        var clientId = "cached-" + Guid.NewGuid().ToString("N")[..8];
+        using var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId,
+            displayName = "Kept in memory by the second instance",
+            clientType = "confidential",
+            grantTypes = new[] { "client_credentials" },
+            redirectUris = Array.Empty<string>(),
+            allowedScopes = Array.Empty<string>(),
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var oldSecret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString()!;
+
+        // The second instance reads the client once and keeps it.
+        using var http = second.CreateApiClient();
+        await WaitUntilListeningAsync(second);
+        Assert.Equal(HttpStatusCode.OK, (await new OidcClient(clientId, oldSecret, "http://unused/").TokenAsync(http, Grant)).Status);
+        Assert.True(second.Services.GetRequiredService<IdentityHub.Protocol.ClientCache>().TryGetByClientId(clientId, out _));
+
+        // A new secret through the first instance: the second refuses the old one and takes the new one.
+        using var rotated = await admin.PostAsync($"/api/admin/v1/relying-parties/{clientId}/secret", null);
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        var newSecret = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString()!;
+        Assert.Equal("invalid_client", (await EventuallyAsync(() => new OidcClient(clientId, oldSecret, "http://unused/").TokenAsync(http, Grant), r => r.Error == "invalid_client")).Error);
+        Assert.Equal(HttpStatusCode.OK, (await new OidcClient(clientId, newSecret, "http://unused/").TokenAsync(http, Grant)).Status);
+
+        // Deleted through the first instance: the second stops issuing tokens to it.
+        using (var deleted = await admin.DeleteAsync($"/api/admin/v1/relying-parties/{clientId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        Assert.Equal("invalid_client", (await EventuallyAsync(() => new OidcClient(clientId, newSecret, "http://unused/").TokenAsync(http, Grant), r => r.Error == "invalid_client")).Error);
+    }
+
+    private static readonly Dictionary<string, string> Grant = new() { ["grant_type"] = "client_credentials" };
+
+    private static async Task WaitUntilListeningAsync(HubFactory hub)
+    {
+        var cache = hub.Services.GetRequiredService<IdentityHub.Protocol.ClientCache>();
+        for (var i = 0; i < 100 && !cache.Listening; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(cache.Listening, "The instance never started listening for client changes.");
+    }
+
+    /// <summary>
+    /// The other instance hears of a change when PostgreSQL delivers the notification, right after the commit: the
+    /// outcome is awaited for at most a second, then the last one is returned for the assertion.
+    /// </summary>
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> attempt, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        while (true)
+        {
+            var result = await attempt();
+            if (done(result) || DateTime.UtcNow > deadline)
+            {
+                return result;
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Restart_KeepsSigningKeysAndPairwiseSubjects()
     {
         await using var before = await HubFactory.CreateAsync(HubDatabase.Sqlite);

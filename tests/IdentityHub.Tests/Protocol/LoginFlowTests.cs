@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using IdentityHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
+using OpenIddict.EntityFrameworkCore.Models;
 using Microsoft.IdentityModel.Tokens;
 
 namespace IdentityHub.Tests.Protocol;
@@ -81,6 +84,29 @@ public abstract class LoginFlowTests(HubFactory hub)
         Assert.Equal("invalid_grant", (await client.RefreshAsync(http, refreshed.RefreshToken)).Error);
         Assert.False(await IsActiveAsync(client, http, refreshed.RefreshToken));
         Assert.True(await IsActiveAsync(client, http, refreshed.AccessToken));
+    }
+
+    [Fact]
+    public async Task TokenRows_AreKeptForCodesAccessAndRefreshTokens_NotForIdentityTokens()
+    {
+        using var browser = hub.CreateBrowser();
+        using var http = hub.CreateApiClient();
+        var client = OidcClient.Demo();
+        var tokens = await client.RedeemAsync(http, (await client.LoginAsync(browser))["code"]);
+        var refreshed = await client.RefreshAsync(http, tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+
+        await using var scope = hub.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
+        var tokenId = new JsonWebToken(tokens.AccessToken).GetClaim("oi_tkn_id").Value;
+        var authorizationId = await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == tokenId).Select(t => t.Authorization!.Id).SingleAsync();
+        var rows = await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Authorization!.Id == authorizationId)
+            .GroupBy(t => t.Type).Select(g => new { Type = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Type!, g => g.Count);
+        Assert.Equal(1, rows["urn:openiddict:params:oauth:token-type:authorization_code"]);
+        Assert.Equal(2, rows["urn:ietf:params:oauth:token-type:access_token"]);
+        Assert.Equal(2, rows["urn:ietf:params:oauth:token-type:refresh_token"]);
+        // Without a row an identity token still serves as id_token_hint: EndSession_WithIdTokenHint_* below.
+        Assert.False(rows.ContainsKey("urn:ietf:params:oauth:token-type:id_token"));
     }
 
     [Fact]
