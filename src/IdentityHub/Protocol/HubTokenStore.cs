@@ -2,6 +2,7 @@ using IdentityHub.Data;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 
@@ -12,14 +13,17 @@ namespace IdentityHub.Protocol;
 /// code, access or refresh token it issues). Going through the change tracker costs about a third of the server's CPU
 /// for a client_credentials grant (change detection, graph attach, batch planning for a single row); the same row
 /// is written with one plain INSERT on PostgreSQL. The row and its columns are the ones OpenIddict would write, so
-/// revocation, introspection and replay detection read it as before. The new row is not tracked: OpenIddict's own
-/// update path attaches the entity it changes.
+/// revocation, introspection and replay detection read it as before. The new row is not tracked. Updates (a code or
+/// refresh token marked redeemed, a token revoked) are one UPDATE guarded by the row's concurrency token, exactly the
+/// check OpenIddict's own update makes: of two requests redeeming the same refresh token at once, one wins and the
+/// other gets OpenIddict's concurrency error, so a replay is still detected.
 /// </summary>
 internal sealed class HubTokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
-    HubDbContext db)
+    HubDbContext db,
+    LostRedemptions lost)
     : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
@@ -38,4 +42,65 @@ internal sealed class HubTokenStore(
                 {token.Payload}, {token.Properties}, {token.RedemptionDate}, {token.ReferenceId}, {token.Status}, {token.Subject}, {token.Type})
             """, cancellationToken);
     }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (!db.Database.IsNpgsql())
+        {
+            try
+            {
+                await base.UpdateAsync(token, cancellationToken);
+            }
+            catch (OpenIddictExceptions.ConcurrencyException)
+            {
+                lost.Add(token.Id);
+                throw;
+            }
+            return;
+        }
+        var expected = token.ConcurrencyToken;
+        var next = Guid.NewGuid().ToString();
+        var updated = await db.Database.ExecuteSqlAsync($"""
+            UPDATE "OpenIddictTokens" SET "ApplicationId" = {token.Application?.Id}, "AuthorizationId" = {token.Authorization?.Id},
+                "ConcurrencyToken" = {next}, "CreationDate" = {token.CreationDate}, "ExpirationDate" = {token.ExpirationDate},
+                "Payload" = {token.Payload}, "Properties" = {token.Properties}, "RedemptionDate" = {token.RedemptionDate},
+                "ReferenceId" = {token.ReferenceId}, "Status" = {token.Status}, "Subject" = {token.Subject}, "Type" = {token.Type}
+            WHERE "Id" = {token.Id} AND "ConcurrencyToken" IS NOT DISTINCT FROM {expected}
+            """, cancellationToken);
+        if (updated == 0)
+        {
+            lost.Add(token.Id);
+            throw new OpenIddictExceptions.ConcurrencyException(
+                "The token was changed by another request since it was read (for example a refresh token redeemed twice at once).");
+        }
+        token.ConcurrencyToken = next;
+        // The entity stays tracked as read: what was just written becomes its original state, so a later
+        // SaveChanges in this request does not write it again with the old concurrency token.
+        if (db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>().FirstOrDefault(e => ReferenceEquals(e.Entity, token)) is { } entry)
+        {
+            entry.OriginalValues.SetValues(entry.CurrentValues);
+            entry.State = EntityState.Unchanged;
+        }
+    }
+}
+
+/// <summary>
+/// Tokens this request failed to update because another request changed them first. OpenIddict swallows that failure
+/// when a refresh token is redeemed (to tolerate clients that retry); <see cref="ProtocolHandlers.RefuseRefreshTokenRedeemedTwiceAtOnce"/>
+/// reads it to refuse the second use instead.
+/// </summary>
+internal sealed class LostRedemptions
+{
+    private readonly HashSet<string> ids = new(StringComparer.Ordinal);
+
+    public void Add(string? id)
+    {
+        if (id is not null)
+        {
+            ids.Add(id);
+        }
+    }
+
+    public bool Contains(string id) => ids.Contains(id);
 }

@@ -19,6 +19,7 @@ internal static class ProtocolHandlers
         IssueClientCredentialsPrincipal.Descriptor,
         DescribeHubInDiscovery.Descriptor,
         KeepNoEntryForIdentityTokens.Descriptor,
+        RefuseRefreshTokenRedeemedTwiceAtOnce.Descriptor,
     ];
 
     /// <summary>
@@ -168,6 +169,46 @@ internal static class ProtocolHandlers
                 context.CreateTokenEntry = false;
             }
             return default;
+        }
+    }
+
+    /// <summary>
+    /// A refresh token used twice is refused and burns its family (RFC 9700 4.14.2), also when the two uses arrive at
+    /// the same moment: OpenIddict refuses a second use it sees as already redeemed, but lets through one that loses the
+    /// race to mark it redeemed. Here that one is refused too, and the authorization is revoked with all its tokens, so
+    /// the refresh token handed to the winner stops working as well (one of the two holders may be a thief).
+    /// </summary>
+    public sealed class RefuseRefreshTokenRedeemedTwiceAtOnce(
+        LostRedemptions lost, IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations) : IOpenIddictServerHandler<ProcessSignInContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
+                .UseScopedHandler<RefuseRefreshTokenRedeemedTwiceAtOnce>()
+                .SetOrder(RedeemTokenEntry.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ProcessSignInContext context)
+        {
+            if (context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType())
+            {
+                return;
+            }
+            var authentication = context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!);
+            var presented = authentication?.RefreshTokenPrincipal;
+            if (presented?.GetTokenId() is not { } tokenId || !lost.Contains(tokenId))
+            {
+                return;
+            }
+            if (presented.GetAuthorizationId() is { } authorizationId)
+            {
+                await tokens.RevokeByAuthorizationIdAsync(authorizationId);
+                if (await authorizations.FindByIdAsync(authorizationId) is { } authorization)
+                {
+                    await authorizations.TryRevokeAsync(authorization);
+                }
+            }
+            context.Reject(Errors.InvalidGrant, "The specified refresh token has already been redeemed.");
         }
     }
 }

@@ -80,6 +80,7 @@ internal static class ProtocolSetup
         // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
         builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();
+        builder.Services.AddScoped<LostRedemptions>();
         builder.Services.AddSingleton<MetadataCache>();
         ClientCacheListener.AddClientCache(builder);
         return builder;

@@ -22,6 +22,13 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
     public const int MaxFailedAttempts = 5;
     public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Password hashing is deliberately slow CPU work (about 50 ms) done on a request thread. At most one hash per core
+    /// runs at once; the other sign-ins wait without holding a thread, so a burst of logins (or a password-spraying
+    /// attack) cannot starve every other request of threads.
+    /// </summary>
+    private static readonly SemaphoreSlim Hashing = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
     private static readonly Lazy<string> DummyHash = new(() =>
         new PasswordHasher<RegistryAccount>().HashPassword(null!, "not-a-real-password-" + Guid.NewGuid()));
 
@@ -31,7 +38,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         var account = await db.RegistryAccounts.FirstOrDefaultAsync(a => a.Username == normalized, cancellationToken);
         if (account is null)
         {
-            hasher.VerifyHashedPassword(null!, DummyHash.Value, password);
+            await VerifyAsync(null, DummyHash.Value, password, cancellationToken);
             return (PasswordCheck.Failed, Guid.Empty);
         }
 
@@ -41,7 +48,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
             return (PasswordCheck.LockedOut, Guid.Empty);
         }
 
-        var verification = hasher.VerifyHashedPassword(account, account.PasswordHash, password);
+        var verification = await VerifyAsync(account, account.PasswordHash, password, cancellationToken);
         if (verification == PasswordVerificationResult.Failed)
         {
             // Counted in the database in one statement, so parallel guesses on several instances all count.
@@ -60,6 +67,19 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         }
         await db.SaveChangesAsync(cancellationToken);
         return (PasswordCheck.Succeeded, account.PersonId);
+    }
+
+    private async Task<PasswordVerificationResult> VerifyAsync(RegistryAccount? account, string hash, string password, CancellationToken cancellationToken)
+    {
+        await Hashing.WaitAsync(cancellationToken);
+        try
+        {
+            return hasher.VerifyHashedPassword(account!, hash, password);
+        }
+        finally
+        {
+            Hashing.Release();
+        }
     }
 }
 

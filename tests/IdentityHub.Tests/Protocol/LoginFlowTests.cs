@@ -144,6 +144,25 @@ public abstract class LoginFlowTests(HubFactory hub)
     }
 
     [Fact]
+    public async Task RefreshToken_PresentedSeveralTimesAtOnce_IsRedeemedOnce()
+    {
+        using var browser = hub.CreateBrowser();
+        using var http = hub.CreateApiClient();
+        var client = OidcClient.Demo();
+        var tokens = await client.RedeemAsync(http, (await client.LoginAsync(browser))["code"]);
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.RefreshAsync(http, tokens.RefreshToken)));
+        var winners = attempts.Where(a => a.Status == HttpStatusCode.OK).ToList();
+        Assert.Single(winners);
+        Assert.All(attempts.Except(winners), a => Assert.Equal("invalid_grant", a.Error));
+        // Two holders of one refresh token: whichever won, the family is burnt.
+        foreach (var winner in winners)
+        {
+            Assert.Equal("invalid_grant", (await client.RefreshAsync(http, winner.RefreshToken)).Error);
+        }
+    }
+
+    [Fact]
     public async Task Code_WithoutOrWithWrongVerifier_IsRefused()
     {
         using var browser = hub.CreateBrowser();
