@@ -2,9 +2,12 @@
 # Measures the hub and node-oidc-provider side by side on this machine (issue 6; see bench/README.md).
 # Starts a throwaway PostgreSQL cluster, the hub (Release, Production settings, PostgreSQL, HTTP on loopback),
 # the mock upstream provider and the peer; runs every scenario against both, interleaved; writes
-# bench/results/<date>.md and .json. Loopback only; every run is bounded in time and requests.
-#   bench/run.sh                      # the full run (about 10 minutes on 2 cores)
+# bench/results/<date>.md and .json. Then, unless turned off: both at 70 % of each one's maximum rate (RATE_PROBE),
+# two hub instances behind nginx (NGINX_PROBE), 200,000 active sessions (SCALE_PROBE). Loopback only; every run is
+# bounded in time and requests.
+#   bench/run.sh                      # the full run (about 13 minutes on 2 cores)
 #   LEVELS="8" SECONDS_PER_RUN=5 bench/run.sh   # a quick one
+#   RATE_PROBE=0 NGINX_PROBE=0 SCALE_PROBE=0 bench/run.sh   # the scenarios only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -21,11 +24,23 @@ HUB_DIR=${HUB_DIR:-$root}  # another checkout of the hub, to measure a before/af
 HUB_PORT=${HUB_PORT:-5580}
 PEER_PORT=${PEER_PORT:-5590}
 MOCK_PORT=${MOCK_PORT:-5595}
+RATE_PROBE=${RATE_PROBE:-1}
+RATE_SCENARIOS=${RATE_SCENARIOS:-"client-credentials refresh introspection userinfo"}
+RATE_WORKERS=${RATE_WORKERS:-64}  # enough to keep up with 70 % of the maximum rate even when latency rises
+NGINX_PROBE=${NGINX_PROBE:-1}
+NGINX_SCENARIOS=${NGINX_SCENARIOS:-"client-credentials refresh login introspection"}
+NGINX_PORT=${NGINX_PORT:-5585}
+HUB2_PORT=${HUB2_PORT:-5581}      # the two hub instances behind nginx
+HUB3_PORT=${HUB3_PORT:-5582}
+# They are fresh processes: pre-warmed through nginx like the first hub, at least 20 s in all.
+nginx_count=$(wc -w <<<"$NGINX_SCENARIOS")
+X2_PREWARM=${X2_PREWARM:-$(( nginx_count == 0 ? 2 : (20 + nginx_count - 1) / nginx_count > 2 ? (20 + nginx_count - 1) / nginx_count : 2 ))}
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 work=$(mktemp -d /tmp/identityhub-bench.XXXXXX)
 results="$root/bench/results"
 mkdir -p "$results"
 pids=()
+x2_pids=()  # nginx and the two hub instances behind it, stopped as soon as their probe is done
 
 # Two cores: servers (and PostgreSQL) on core 1, the load driver on core 0.
 server_cpu=${SERVER_CPU:-1}
@@ -36,14 +51,19 @@ pin() { if can_pin; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
 spawn() { if can_pin; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${x2_pids[@]}" "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "${pgdata:-}" ]; then run_pg "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+port_in_use() { python3 -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
 wait_for() { for _ in $(seq 1 120); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "Timed out waiting for $1" >&2; return 1; }
+
+for port in "$HUB_PORT" "$PEER_PORT" "$MOCK_PORT"; do
+  if port_in_use "$port"; then echo "Port $port on 127.0.0.1 is already in use: set HUB_PORT, PEER_PORT or MOCK_PORT." >&2; exit 1; fi
+done
 
 echo "== Building (Release)"
 for project in "$HUB_DIR/src/IdentityHub" tests/MockIdentityProvider bench/LoadDriver; do dotnet build -c Release -v quiet -nologo "$project" >/dev/null; done
@@ -63,14 +83,21 @@ command -v taskset >/dev/null && taskset -a -cp "$server_cpu" "$pgpid" >/dev/nul
 
 echo "== Hub (Release, Production, PostgreSQL)"
 hub_url="http://127.0.0.1:$HUB_PORT"
+nginx_url="http://127.0.0.1:$NGINX_PORT"
 admin_secret=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
-(
-  export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$hub_url" Hub__Issuer="$hub_url/" Hub__RequireHttps=false \
-    Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub;Maximum Pool Size=200" \
-    Hub__Subjects__PairwiseKey="$(head -c 32 /dev/urandom | base64)" Hub__Bootstrap__AdminClientSecret="$admin_secret" \
-    Logging__LogLevel__Default=Warning
-  spawn "$server_cpu" dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll"
-) >"$work/hub.log" 2>&1 &
+pairwise_key=$(head -c 32 /dev/urandom | base64)
+# start_hub LOG LISTEN-URL ISSUER: one hub instance in the background ($! is its pid). Every instance of a run has the
+# same environment (database, pairwise-subject key, admin secret) but for its listen address and the issuer.
+start_hub() {
+  (
+    export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$2" Hub__Issuer="$3" Hub__RequireHttps=false \
+      Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub;Maximum Pool Size=200" \
+      Hub__Subjects__PairwiseKey="$pairwise_key" Hub__Bootstrap__AdminClientSecret="$admin_secret" \
+      Logging__LogLevel__Default=Warning
+    spawn "$server_cpu" dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll"
+  ) >"$work/$1.log" 2>&1 &
+}
+start_hub hub "$hub_url" "$hub_url/"
 hub_pid=$!; pids+=("$hub_pid")
 wait_for "$hub_url/health/ready"
 
@@ -78,7 +105,8 @@ echo "== Mock upstream provider"
 mock_url="http://127.0.0.1:$MOCK_PORT"
 (
   export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$mock_url" Mock__Issuer="$mock_url" \
-    Mock__RedirectUris__0="$hub_url/signin/mock-bank" Logging__LogLevel__Default=Warning
+    Mock__RedirectUris__0="$hub_url/signin/mock-bank" Mock__RedirectUris__1="$nginx_url/signin/mock-bank" \
+    Logging__LogLevel__Default=Warning
   spawn "$server_cpu" dotnet tests/MockIdentityProvider/bin/Release/net10.0/MockIdentityProvider.dll
 ) >"$work/mock.log" 2>&1 &
 mock_pid=$!; pids+=("$mock_pid")
@@ -144,6 +172,138 @@ for scenario in $SCENARIOS; do
   done
 done
 
+rate_meta=()
+if [ "$RATE_PROBE" = 1 ]; then
+  # "p99 < 100 ms at 70 % of the maximum rate": each server paced at 70 % of the highest rate it reached above, so
+  # both are equally loaded relative to their own capacity; latency runs from each operation's scheduled start.
+  echo "== Rate probe: 70 % of each server's maximum rate, $RATE_WORKERS workers, paced (open loop)"
+  max_rate_70() {  # max_rate_70 SERVER SCENARIO: 70 % of the highest ops/s over the levels, or nothing
+    python3 - "$out" "$1" "$2" <<'EOF'
+import glob, json, os, re, sys
+out, server, scenario = sys.argv[1:]
+name = re.compile(re.escape(f"{server}-{scenario}-") + r"\d+\.json")
+rates = [json.load(open(p, encoding="utf-8"))["opsPerSecond"] for p in glob.glob(os.path.join(out, "*.json")) if name.fullmatch(os.path.basename(p))]
+if rates and max(rates) > 0:
+    print(f"{0.7 * max(rates):.1f}")
+EOF
+  }
+  for scenario in $RATE_SCENARIOS; do
+    [[ " $SCENARIOS " == *" $scenario "* ]] || { echo "   $scenario: not among the scenarios run, skipped"; continue; }
+    for server in hub peer; do
+      rate=$(max_rate_70 "$server" "$scenario")
+      if [ -z "$rate" ]; then echo "   $server $scenario: no maximum rate measured, skipped"; continue; fi
+      if [ "$server" = hub ]; then
+        url=$hub_url pid=$hub_pid args=$(hub_args "$scenario")
+      else
+        url=$peer_url pid=$peer_pid args=$(peer_args "$scenario")
+      fi
+      # shellcheck disable=SC2086
+      driver --server "$server" --base-url "$url" --scenario "$scenario" --concurrency "$RATE_WORKERS" --rate "$rate" \
+        --warmup-seconds "$WARMUP" --seconds "$SECONDS_PER_RUN" --server-pid "$pid" --out "$out/rate-$server-$scenario.json" $args || true
+    done
+  done
+  rate_meta=(--meta "rate probe=each server paced at 70 % of its own highest ops/s over the levels (open loop), $RATE_WORKERS workers, ${WARMUP}s warm-up + ${SECONDS_PER_RUN}s measured")
+fi
+
+nginx_meta=()
+if [ "$NGINX_PROBE" = 1 ]; then
+  # Scale probe 2: two hub instances behind nginx, round robin, on one database. Nothing of a login journey may live
+  # in one process's memory: the requests of one login land on both instances in turn.
+  find_nginx() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
+  nginx_bin=$(find_nginx)
+  if [ -z "$nginx_bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    for package in nginx-light nginx; do
+      candidate=$(apt-cache policy "$package" 2>/dev/null | sed -n 's/^ *Candidate: //p' || true)
+      [ -n "$candidate" ] && [ "$candidate" != "(none)" ] || continue
+      echo "== Installing $package $candidate (apt-get; its own service is not used)"
+      if DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >"$work/apt.log" 2>&1; then break; fi
+      tail -n 3 "$work/apt.log" >&2
+    done
+    nginx_bin=$(find_nginx)
+  fi
+  x2_busy=""
+  for port in "$NGINX_PORT" "$HUB2_PORT" "$HUB3_PORT"; do if port_in_use "$port"; then x2_busy+=" $port"; fi; done
+  if [ -z "$nginx_bin" ]; then
+    echo "== Scale probe 2 skipped: nginx is not installed and could not be installed (as root: apt-get install nginx-light)"
+  elif [ -n "$x2_busy" ]; then
+    echo "== Scale probe 2 skipped: port(s)$x2_busy on 127.0.0.1 already in use (set NGINX_PORT, HUB2_PORT, HUB3_PORT)"
+  else
+    # The probe has its own pair of instances rather than the first hub plus a second one: a hub's issuer is the URL
+    # its clients use (discovery, redirects, the iss of tokens), and the first hub's is its own address, which the
+    # scenarios above need. Both instances of the pair have the nginx URL as issuer. The hub reads no forwarded headers
+    # (its issuer is configured, and it only asks Request.IsHttps, false on both legs), so nginx passes the client's
+    # Host and nothing more is needed. The clients registered through the first hub are in the shared database, as
+    # are sessions, journeys, tokens, and the signing and data-protection keys.
+    echo "== Scale probe 2: two hub instances (ports $HUB2_PORT, $HUB3_PORT) behind nginx ($NGINX_PORT), round robin"
+    x2_instances=(); x2_ready=1
+    for port in "$HUB2_PORT" "$HUB3_PORT"; do
+      start_hub "hub-$port" "http://127.0.0.1:$port" "$nginx_url/"
+      x2_instances+=($!); x2_pids+=($!)
+      wait_for "http://127.0.0.1:$port/health/ready" || { x2_ready=0; break; }
+    done
+    nginx_dir="$work/nginx"; mkdir -p "$nginx_dir"
+    nginx_build=$("$nginx_bin" -V 2>&1)
+    # Temporary files in the run's directory (none in practice: request bodies and responses stay in memory).
+    temp_paths="client_body_temp_path $nginx_dir/client_body; proxy_temp_path $nginx_dir/proxy;"
+    for module in fastcgi uwsgi scgi; do
+      [[ $nginx_build == *"--without-http_${module}_module"* ]] || temp_paths+=" ${module}_temp_path $nginx_dir/$module;"
+    done
+    cat >"$nginx_dir/nginx.conf" <<EOF
+worker_processes 1;
+pid $nginx_dir/nginx.pid;
+error_log $nginx_dir/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  $temp_paths
+  client_body_buffer_size 64k;
+  upstream hub_x2 {
+    server 127.0.0.1:$HUB2_PORT;
+    server 127.0.0.1:$HUB3_PORT;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://hub_x2;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_max_temp_file_size 0;
+    }
+  }
+}
+EOF
+    if [ "$x2_ready" = 1 ]; then
+      ( spawn "$server_cpu" "$nginx_bin" -e "$nginx_dir/error.log" -p "$nginx_dir/" -c "$nginx_dir/nginx.conf" -g 'daemon off;' ) >"$work/nginx.log" 2>&1 &
+      x2_pids+=($!)
+      wait_for "$nginx_url/health/ready" || x2_ready=0
+    fi
+    if [ "$x2_ready" = 1 ]; then
+      echo "   pre-warming through nginx (${X2_PREWARM}s per scenario, not measured)"
+      for scenario in $NGINX_SCENARIOS; do
+        # shellcheck disable=SC2046
+        driver --server hub-x2 --base-url "$nginx_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$X2_PREWARM" \
+          $(hub_args "$scenario") >/dev/null 2>&1 || true
+      done
+      level=${LEVELS%% *}
+      for scenario in $NGINX_SCENARIOS; do
+        # shellcheck disable=SC2046
+        driver --server hub-x2 --base-url "$nginx_url" --scenario "$scenario" --concurrency "$level" --warmup-seconds "$WARMUP" \
+          --seconds "$SECONDS_PER_RUN" --server-pid "${x2_instances[0]},${x2_instances[1]}" --out "$out/x2-hub-$scenario-$level.json" \
+          $(hub_args "$scenario") || true
+      done
+      nginx_meta=(--meta "nginx probe=two hub instances (one database, same keys and settings, issuer $nginx_url/) behind nginx $("$nginx_bin" -v 2>&1 | sed 's/^.*nginx\///'): 1 worker process, round robin, upstream keep-alive 64, all on CPU $server_cpu; CPU = both instances added up (nginx's not counted), RSS = the larger instance's; ${X2_PREWARM}s pre-warm per scenario")
+    else
+      echo "   Scale probe 2 skipped: an instance or nginx did not start:" >&2
+      tail -n 5 "$work"/hub-*.log "$nginx_dir/error.log" "$work/nginx.log" >&2 2>/dev/null || true
+    fi
+    for pid in "${x2_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${x2_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    x2_pids=()
+  fi
+fi
+
 scale_meta=()
 if [ "${SCALE_PROBE:-1}" = 1 ]; then
   # 200,000 people each with an active session, as at the portal's peak: login latency and the hub's memory must not
@@ -166,7 +326,7 @@ if [ "${SCALE_PROBE:-1}" = 1 ]; then
     --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/scale-hub-login-$level.json" $(hub_args login) || true
 fi
 
-python3 bench/summarize.py "$out" "$results/$stamp" "${scale_meta[@]}" \
+python3 bench/summarize.py "$out" "$results/$stamp" "${rate_meta[@]}" "${nginx_meta[@]}" "${scale_meta[@]}" \
   --meta "machine=$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB" \
   --meta "pinning=servers and PostgreSQL on CPU $server_cpu, driver on CPU $driver_cpu (taskset)" \
   --meta "hub=commit $hub_commit, Release, Production settings, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), HTTP on loopback" \

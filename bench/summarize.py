@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Turns the load driver's JSON results of one bench/run.sh into <stamp>.json (all runs) and <stamp>.md (a table
-of hub and peer side by side, with the hub/peer throughput ratio)."""
+of hub and peer side by side, with the hub/peer throughput ratio; then the probes: rate-*.json both at 70 % of
+their maximum rate, x2-*.json two hub instances behind nginx, scale-*.json 200,000 active sessions)."""
 import argparse, glob, json, os
 
 parser = argparse.ArgumentParser()
@@ -9,10 +10,13 @@ parser.add_argument("target")
 parser.add_argument("--meta", action="append", default=[])
 args = parser.parse_args()
 
-runs, scale = [], []
+runs, scale, rate, x2 = [], [], [], []
+probes = {"scale-": scale, "rate-": rate, "x2-": x2}
 for path in sorted(glob.glob(os.path.join(args.runs, "*.json"))):
+    name = os.path.basename(path)
     with open(path, encoding="utf-8") as f:
-        (scale if os.path.basename(path).startswith("scale-") else runs).append(json.load(f))
+        bucket = next((probe for prefix, probe in probes.items() if name.startswith(prefix)), runs)
+        bucket.append(json.load(f))
 
 def key(r): return (r["scenario"], r["concurrency"])
 table = {}
@@ -31,14 +35,19 @@ def fmt(r, field):
         p = r.get("serverProcess") or {}; m = p.get("peakRssMb")
         return "–" if m is None else f"{m:.0f}"
     if field == "err": return str(r["errors"])
+    if field == "p99": return f'{r["latencyMs"]["p99Ms"]:.1f}'
+    if field == "target": return f'{r["targetRate"]:,.1f}' if r.get("targetRate") is not None else "–"
+    if field == "goal":  # the latency goal at 70 % of the maximum rate
+        return "–" if r["operations"] == 0 else "yes" if r["latencyMs"]["p99Ms"] < 100 else "**no**"
 
 order = ["discovery", "jwks", "client-credentials", "refresh", "login", "federated-login", "introspection", "userinfo"]
+def rank(scenario): return order.index(scenario) if scenario in order else 99
 lines = ["# Benchmark results", "", *[f"- {m}" for m in args.meta], "",
          "Throughput in operations per second; latency p50 / p95 / p99 in ms; CPU = server CPU ms per operation;",
          "RSS = server peak resident memory in MB. Ratio = hub / peer throughput (> 1: the hub is faster).", "",
          "| scenario | workers | hub ops/s | peer ops/s | ratio | hub p50/p95/p99 | peer p50/p95/p99 | hub CPU | peer CPU | hub RSS | peer RSS | errors hub/peer |",
          "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|"]
-for (scenario, level) in sorted(table, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1])):
+for (scenario, level) in sorted(table, key=lambda k: (rank(k[0]), k[1])):
     hub = table[(scenario, level)].get("hub"); peer = table[(scenario, level)].get("peer")
     ratio = f'{hub["opsPerSecond"] / peer["opsPerSecond"]:.2f}×' if hub and peer and peer["opsPerSecond"] > 0 else "–"
     lines.append(f"| {scenario} | {level} | {fmt(hub,'ops')} | {fmt(peer,'ops')} | {ratio} | {fmt(hub,'lat')} | {fmt(peer,'lat')} | "
@@ -49,6 +58,29 @@ if upstream:
     for r in upstream:
         p = r["upstreamProcess"]
         lines.append(f'- {r["concurrency"]} workers: upstream CPU {p.get("cpuMsPerOperation") or 0:.2f} ms per login, peak RSS {p.get("peakRssMb") or 0:.0f} MB')
+if rate:
+    by_scenario = {}
+    for r in rate:
+        by_scenario.setdefault(r["scenario"], {})[r["server"]] = r
+    workers = sorted({r["concurrency"] for r in rate})
+    lines += ["", "At 70 % of each server's maximum rate (its highest ops/s in the table above), paced open loop with "
+              f'{", ".join(map(str, workers))} workers; latency from each operation\'s scheduled start, so waiting counts. Goal: p99 < 100 ms.', "",
+              "| scenario | target ops/s hub / peer | achieved ops/s hub / peer | hub p50/p95/p99 | peer p50/p95/p99 | errors hub/peer | p99 < 100 ms hub / peer |",
+              "|---|---|---|---|---|---|---|"]
+    for scenario in sorted(by_scenario, key=rank):
+        hub = by_scenario[scenario].get("hub"); peer = by_scenario[scenario].get("peer")
+        lines.append(f"| {scenario} | {fmt(hub,'target')} / {fmt(peer,'target')} | {fmt(hub,'ops')} / {fmt(peer,'ops')} | {fmt(hub,'lat')} | "
+                     f"{fmt(peer,'lat')} | {fmt(hub,'err')}/{fmt(peer,'err')} | {fmt(hub,'goal')} / {fmt(peer,'goal')} |")
+if x2:
+    lines += ["", "Two hub instances behind nginx (round robin, one database; see above) against the single hub of the table above,",
+              "same workers; CPU = ms per operation of both instances together:", "",
+              "| scenario | workers | 1 hub ops/s | 2 hubs + nginx ops/s | ratio | 1 hub p99 | 2 hubs p99 | 1 hub CPU | 2 hubs CPU | errors 1 hub / 2 hubs |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in sorted(x2, key=lambda r: (rank(r["scenario"]), r["concurrency"])):
+        base = table.get(key(r), {}).get("hub")
+        ratio = f'{r["opsPerSecond"] / base["opsPerSecond"]:.2f}×' if base and base["opsPerSecond"] > 0 else "–"
+        lines.append(f'| {r["scenario"]} | {r["concurrency"]} | {fmt(base,"ops")} | {fmt(r,"ops")} | {ratio} | {fmt(base,"p99")} | {fmt(r,"p99")} | '
+                     f'{fmt(base,"cpu")} | {fmt(r,"cpu")} | {fmt(base,"err")} / {fmt(r,"err")} |')
 if scale:
     lines += ["", "Scale probe: the same login with 200,000 other active sessions in the database (see above):", "",
               "| scenario | workers | hub ops/s before → with sessions | hub p50/p95/p99 with sessions | hub peak RSS MB before → with sessions |",
@@ -56,14 +88,15 @@ if scale:
     for r in scale:
         base = table.get(key(r), {}).get("hub")
         lines.append(f'| {r["scenario"]} | {r["concurrency"]} | {fmt(base,"ops")} → {fmt(r,"ops")} | {fmt(r,"lat")} | {fmt(base,"rss")} → {fmt(r,"rss")} |')
-errors = [r for r in runs + scale if r["errors"]]
+errors = [r for r in runs + rate + x2 + scale if r["errors"]]
 if errors:
     lines += ["", "First errors:", ""]
     for r in errors:
-        lines.append(f'- {r["server"]} {r["scenario"]} ×{r["concurrency"]}: ' + "; ".join(r.get("firstErrors", [])[:3]))
+        paced = f' at {r["targetRate"]:,.1f}/s' if r.get("targetRate") is not None else ""
+        lines.append(f'- {r["server"]} {r["scenario"]} ×{r["concurrency"]}{paced}: ' + "; ".join(r.get("firstErrors", [])[:3]))
 
 with open(args.target + ".json", "w", encoding="utf-8") as f:
-    json.dump({"meta": args.meta, "runs": runs, "scaleProbe": scale}, f, indent=1)
+    json.dump({"meta": args.meta, "runs": runs, "rateProbe": rate, "nginxProbe": x2, "scaleProbe": scale}, f, indent=1)
 with open(args.target + ".md", "w", encoding="utf-8") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))

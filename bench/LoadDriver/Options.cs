@@ -37,7 +37,13 @@ internal sealed record DriverOptions
     public double WarmupSeconds { get; init; } = 5;
     public double Seconds { get; init; } = 10;
     public string? OutPath { get; init; }
-    public int? ServerPid { get; init; }
+
+    /// <summary>Operations per second, paced open-loop from a shared schedule; null: every worker loops flat out.</summary>
+    public double? Rate { get; init; }
+
+    /// <summary>The server's processes (one, or several instances whose CPU is added up); empty when not measured.</summary>
+    public IReadOnlyList<int> ServerPids { get; init; } = [];
+
     public int? UpstreamPid { get; init; }
     public long MaxRequests { get; init; } = DefaultMaxRequests;
     public double TimeoutSeconds { get; init; } = 30;
@@ -56,7 +62,10 @@ internal sealed record DriverOptions
     public required string UpstreamPerson { get; init; }
     public TokenSource TokenSource { get; init; } = TokenSource.Login;
 
-    public string ServerName => Server == ServerKind.Hub ? "hub" : "peer";
+    /// <summary>The label in the output when it is not just "hub" or "peer" (e.g. "hub-x2": the hub, two instances).</summary>
+    public string? ServerLabel { get; init; }
+
+    public string ServerName => ServerLabel ?? (Server == ServerKind.Hub ? "hub" : "peer");
 }
 
 internal sealed class UsageException(string message) : Exception(message);
@@ -84,19 +93,26 @@ internal static class ScenarioNames
 internal static class OptionParser
 {
     public const string Usage = """
-        Usage: LoadDriver --server hub|peer --base-url URL --scenario NAME [options]
+        Usage: LoadDriver --server hub|peer[-LABEL] --base-url URL --scenario NAME [options]
                LoadDriver --self-test | --help
 
         Scenarios: discovery, jwks, client-credentials, refresh, login, federated-login (hub only), introspection, userinfo
 
+        --server hub-x2 (hub-LABEL, peer-LABEL): that server's defaults, labelled so in the output.
+
         Run:
           --concurrency N         concurrent workers, each looping (default 8)
+          --rate R                open loop: R operations per second in all, from a shared schedule (slot i starts at
+                                  t0 + i/R; a worker takes the next slot, waits for its time, runs one operation).
+                                  Latency counts from the slot's time, waiting for a free worker included. Give enough
+                                  workers to sustain R. Without it: closed loop, each worker flat out (default)
           --warmup-seconds W      warm-up, results discarded (default 5)
           --seconds S             measured window (default 10)
           --max-requests M        bound on HTTP requests sent in the whole run, set-up included (default 2000000)
           --timeout-seconds T     per HTTP request (default 30)
           --out FILE              the full result as JSON (schema: bench/LoadDriver/README.md)
-          --server-pid PID        measure this process's CPU and memory (the server itself, not a launcher)
+          --server-pid PID[,PID]  measure this process's CPU and memory (the server itself, not a launcher); several
+                                  instances: CPU and current RSS added up, peak RSS the largest instance's
           --upstream-pid PID      same for the upstream identity source (federated-login)
 
         Scenario (defaults in brackets; hub / peer where they differ):
@@ -118,7 +134,7 @@ internal static class OptionParser
 
     private static readonly HashSet<string> Known =
     [
-        "server", "base-url", "scenario", "concurrency", "warmup-seconds", "seconds", "out", "server-pid", "upstream-pid",
+        "server", "base-url", "scenario", "concurrency", "rate", "warmup-seconds", "seconds", "out", "server-pid", "upstream-pid",
         "max-requests", "timeout-seconds", "client-id", "client-secret", "username", "password", "redirect-uri", "scope",
         "idp-hint", "prompt", "ui-locales", "upstream-person", "token-source",
     ];
@@ -159,12 +175,7 @@ internal static class OptionParser
             }
         }
 
-        var server = Required(values, "server") switch
-        {
-            "hub" => ServerKind.Hub,
-            "peer" => ServerKind.Peer,
-            var other => throw new UsageException($"--server must be hub or peer, not '{other}'."),
-        };
+        var (server, serverLabel) = ParseServer(Required(values, "server"));
         var baseUrl = ParseLoopbackUrl(Required(values, "base-url"), "--base-url");
         var scenario = Required(values, "scenario");
         if (!ScenarioNames.All.Contains(scenario))
@@ -189,13 +200,15 @@ internal static class OptionParser
         var options = new DriverOptions
         {
             Server = server,
+            ServerLabel = serverLabel,
             BaseUrl = baseUrl,
             Scenario = scenario,
             Concurrency = Int(values, "concurrency", 8, 1, 10_000),
+            Rate = values.ContainsKey("rate") ? Number(values, "rate", 0, 0.01, 1_000_000) : null,
             WarmupSeconds = Number(values, "warmup-seconds", 5, 0, 3600),
             Seconds = Number(values, "seconds", 10, 0.1, 3600),
             OutPath = Optional(values, "out"),
-            ServerPid = values.ContainsKey("server-pid") ? Int(values, "server-pid", 0, 1, int.MaxValue) : null,
+            ServerPids = values.TryGetValue("server-pid", out var serverPids) ? Pids(serverPids) : [],
             UpstreamPid = values.ContainsKey("upstream-pid") ? Int(values, "upstream-pid", 0, 1, int.MaxValue) : null,
             MaxRequests = Long(values, "max-requests", DriverOptions.DefaultMaxRequests, 1, long.MaxValue),
             TimeoutSeconds = Number(values, "timeout-seconds", 30, 0.1, 600),
@@ -216,11 +229,46 @@ internal static class OptionParser
                 var other => throw new UsageException($"--token-source must be login or client-credentials, not '{other}'."),
             },
         };
-        if (options.ServerPid is { } pid && pid == Environment.ProcessId)
+        if (options.ServerPids.Contains(Environment.ProcessId))
         {
             throw new UsageException("--server-pid is the driver's own process id.");
         }
         return options;
+    }
+
+    /// <summary>"hub", "peer", or either with a label: "hub-x2" is the hub (its defaults), labelled "hub-x2".</summary>
+    private static (ServerKind Kind, string? Label) ParseServer(string text)
+    {
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        var kind = (dash < 0 ? text : text[..dash]) switch
+        {
+            "hub" => ServerKind.Hub,
+            "peer" => ServerKind.Peer,
+            _ => throw new UsageException($"--server must be hub or peer, optionally with a label (hub-x2), not '{text}'."),
+        };
+        if (dash < 0)
+        {
+            return (kind, null);
+        }
+        var label = text[(dash + 1)..];
+        return label.Length is > 0 and <= 32 && label.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+            ? (kind, text)
+            : throw new UsageException($"--server {text}: the label after '-' is 1 to 32 lower-case letters, digits or '-'.");
+    }
+
+    /// <summary>One process id, or several separated by commas (instances of one server), each at most once.</summary>
+    private static List<int> Pids(string text)
+    {
+        var pids = new List<int>();
+        foreach (var part in text.Split(','))
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid < 1 || pids.Contains(pid))
+            {
+                throw new UsageException($"--server-pid must be one process id or several, comma-separated and distinct, not '{text}'.");
+            }
+            pids.Add(pid);
+        }
+        return pids;
     }
 
     /// <summary>An absolute http(s) URL whose host is loopback; anything else is refused.</summary>

@@ -50,6 +50,33 @@ internal static class ProcessStats
         }
     }
 
+    /// <summary>
+    /// Several processes (instances of one server) read together: CPU time and RSS added up, peak RSS the largest
+    /// process's (VmHWM is per process: the sum of peaks reached at different times would be no one instant's total).
+    /// Null when any of them cannot be read.
+    /// </summary>
+    public static ProcessSample? Read(IReadOnlyList<int> pids)
+    {
+        if (pids.Count == 1)
+        {
+            return Read(pids[0]);
+        }
+        var samples = new List<ProcessSample>(pids.Count);
+        foreach (var pid in pids)
+        {
+            if (Read(pid) is not { } sample)
+            {
+                return null;
+            }
+            samples.Add(sample);
+        }
+        return new ProcessSample(
+            samples.Sum(s => s.CpuSeconds),
+            samples.All(s => s.RssMb is not null) ? samples.Sum(s => s.RssMb) : null,
+            samples.All(s => s.PeakRssMb is not null) ? samples.Max(s => s.PeakRssMb) : null,
+            string.Join(" + ", samples.Select(s => s.CpusAllowed ?? "?").Distinct(StringComparer.Ordinal)));
+    }
+
     /// <summary>The driver's own process: CPU through the runtime (Process.TotalProcessorTime), memory and affinity from /proc.</summary>
     public static ProcessSample Self()
     {

@@ -5,10 +5,11 @@ namespace LoadDriver;
 // {
 //   "schema": "identityhub-bench-loaddriver/1",
 //   "scenario": "login",                    // discovery | jwks | client-credentials | refresh | login | federated-login | introspection | userinfo
-//   "server": "hub",                        // hub | peer
+//   "server": "hub",                        // hub | peer, or as labelled (--server hub-x2)
 //   "baseUrl": "http://127.0.0.1:5580/",
 //   "operation": "one full login in a fresh cookie jar …",   // what one operation is
 //   "concurrency": 8,                       // workers, each looping one operation after the other
+//   "targetRate": 350.0,                    // with --rate only: operations per second paced from a shared schedule
 //   "workersReady": 8,                      // workers whose set-up succeeded (the others did not run)
 //   "warmupSeconds": 5, "requestedSeconds": 10,
 //   "measuredSeconds": 10.0,                // the window actually measured (shorter when max-requests ended it)
@@ -18,10 +19,13 @@ namespace LoadDriver;
 //   "operations": 1234,                     // operations started and completed successfully inside the window
 //   "errors": 0,                            // operations started and failed inside the window
 //   "errorRate": 0.0,                       // errors / (operations + errors)
+//   "scheduledOperations": 3500,            // with --rate only: schedule slots whose start time fell inside the window
 //   "warmupOperations": 100, "warmupErrors": 0, "setupErrors": 0,
 //   "opsPerSecond": 123.4,                  // operations / measuredSeconds
 //   "httpRequestsInWindow": 9872, "httpRequestsPerSecond": 987.2,
 //   "latencyMs": { "count", "minMs", "meanMs", "p50Ms", "p90Ms", "p95Ms", "p99Ms", "p999Ms", "maxMs" },   // per operation
+//                                           // (with --rate: from the slot's scheduled start, not from the request)
+//   "startDelayMs": { same fields },        // with --rate only: actual start − scheduled start (no free worker, timer)
 //   "steps": { "GET /connect/authorize": { same fields }, "POST /registry/signin": {…}, "upstream GET /authorize": {…}, … },
 //                                           // per HTTP request in the window that got a response; ids in paths are ":id",
 //                                           // "#2" marks a second visit of the same path in one operation, "upstream" another server
@@ -30,6 +34,7 @@ namespace LoadDriver;
 //   "counters": { "refreshNotRotated": 0, "reLoginsAfterFailure": 0 },   // whole run
 //   "serverProcess": {                      // present with --server-pid; "upstreamProcess" likewise with --upstream-pid
 //     "pid": 1234, "name": "dotnet", "cpusAllowed": "1",
+//     "pids": [1234, 1240],                 // several --server-pid instances: CPU and RSS added up, peakRssMb the largest
 //     "cpuSeconds": 9.8,                    // utime+stime consumed during the window (/proc/PID/stat, 100 ticks/s)
 //     "cpuMsPerOperation": 7.9,             // cpuSeconds * 1000 / operations
 //     "cpuCores": 0.98,                     // cpuSeconds / measuredSeconds
@@ -51,6 +56,7 @@ internal sealed record BenchResult
     public required string BaseUrl { get; init; }
     public required string Operation { get; init; }
     public required int Concurrency { get; init; }
+    public double? TargetRate { get; init; }
     public required int WorkersReady { get; init; }
     public required double WarmupSeconds { get; init; }
     public required double RequestedSeconds { get; init; }
@@ -63,6 +69,7 @@ internal sealed record BenchResult
     public required long Operations { get; init; }
     public required long Errors { get; init; }
     public required double ErrorRate { get; init; }
+    public long? ScheduledOperations { get; init; }
     public required long WarmupOperations { get; init; }
     public required long WarmupErrors { get; init; }
     public required long SetupErrors { get; init; }
@@ -70,6 +77,7 @@ internal sealed record BenchResult
     public required long HttpRequestsInWindow { get; init; }
     public required double HttpRequestsPerSecond { get; init; }
     public required LatencySummary LatencyMs { get; init; }
+    public LatencySummary? StartDelayMs { get; init; }
     public required IReadOnlyDictionary<string, LatencySummary> Steps { get; init; }
     public required IReadOnlyDictionary<string, long> ErrorKinds { get; init; }
     public required IReadOnlyList<string> FirstErrors { get; init; }
@@ -87,6 +95,7 @@ internal sealed record ProcessResult
     public int? Pid { get; init; }
     public string? Name { get; init; }
     public string? CpusAllowed { get; init; }
+    public IReadOnlyList<int>? Pids { get; init; }
     public double? CpuSeconds { get; init; }
     public double? CpuMsPerOperation { get; init; }
     public double? CpuCores { get; init; }

@@ -45,6 +45,9 @@ internal sealed class RunState(long maxRequests)
     private volatile bool _stopping;
 
     public Histogram Latency { get; } = new();
+
+    /// <summary>Paced runs (--rate): how long after its scheduled time each operation of the window started.</summary>
+    public Histogram StartDelay { get; } = new();
     public Task LimitReached => _limitReached.Task;
     public bool Stopping => _stopping;
     public long RequestsSent => Interlocked.Read(ref _requestsSent);
@@ -116,6 +119,15 @@ internal sealed class RunState(long maxRequests)
         else if (start < MeasureStart)
         {
             Interlocked.Increment(ref _warmupOperations);
+        }
+    }
+
+    /// <summary>Paced runs: the start delay of an operation that counts in the window (success or error).</summary>
+    public void RecordStartDelay(long scheduled, long started, long end)
+    {
+        if (InWindow(scheduled, end))
+        {
+            StartDelay.RecordTicks(started - scheduled);
         }
     }
 

@@ -42,7 +42,8 @@ internal static class Runner
         var oidc = new Oidc(http, options, endpoints);
         var scenario = Scenario.Create(options, oidc, state);
 
-        var serverWarning = Warning(options.ServerPid);
+        var serverWarnings = options.ServerPids.Select(pid => Warning(pid)).OfType<string>().ToList();
+        var serverWarning = serverWarnings.Count > 0 ? string.Join("; ", serverWarnings) : null;
         var upstreamWarning = Warning(options.UpstreamPid);
         foreach (var (label, warning) in new[] { ("--server-pid", serverWarning), ("--upstream-pid", upstreamWarning) })
         {
@@ -67,13 +68,17 @@ internal static class Runner
             await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: no worker could be set up: {string.Join(" | ", state.FirstErrors())}");
         }
 
-        var loops = running.Select(w => Task.Run(() => LoopAsync(scenario, w, state, stop.Token))).ToList();
+        // With --rate, the schedule starts now: it runs through the warm-up, steady when the window opens.
+        var schedule = options.Rate is { } rate ? new Schedule(rate, Stopwatch.GetTimestamp()) : null;
+        var loops = running.Select(w => Task.Run(() => schedule is null
+            ? LoopAsync(scenario, w, state, stop.Token)
+            : PacedLoopAsync(scenario, w, state, schedule, stop.Token))).ToList();
 
         // Warm-up: operations run, results discarded.
         await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds)), state.LimitReached, Task.WhenAll(loops));
 
         // The measured window.
-        var serverBefore = Sample(options.ServerPid);
+        var serverBefore = Sample(options.ServerPids);
         var upstreamBefore = Sample(options.UpstreamPid);
         var driverBefore = ProcessStats.Self();
         var start = Stopwatch.GetTimestamp();
@@ -87,7 +92,7 @@ internal static class Runner
         }
         var end = state.EndWindow(Stopwatch.GetTimestamp());
         var stoppedBy = state.LimitReached.IsCompleted ? "max-requests" : "time";
-        var serverAfter = Sample(options.ServerPid);
+        var serverAfter = Sample(options.ServerPids);
         var upstreamAfter = Sample(options.UpstreamPid);
         var driverAfter = ProcessStats.Self();
         var finishedAt = DateTimeOffset.UtcNow;
@@ -107,6 +112,7 @@ internal static class Runner
             BaseUrl = options.BaseUrl.AbsoluteUri,
             Operation = scenario.Operation,
             Concurrency = options.Concurrency,
+            TargetRate = options.Rate,
             WorkersReady = running.Count,
             WarmupSeconds = options.WarmupSeconds,
             RequestedSeconds = options.Seconds,
@@ -119,6 +125,7 @@ internal static class Runner
             Operations = operations,
             Errors = errors,
             ErrorRate = operations + errors > 0 ? Math.Round((double)errors / (operations + errors), 6) : 0,
+            ScheduledOperations = schedule?.SlotsBetween(start, end),
             WarmupOperations = state.WarmupOperations,
             WarmupErrors = state.WarmupErrors,
             SetupErrors = state.SetupErrors,
@@ -126,12 +133,14 @@ internal static class Runner
             HttpRequestsInWindow = state.RequestsInWindow,
             HttpRequestsPerSecond = Math.Round(state.RequestsInWindow / seconds, 2),
             LatencyMs = state.Latency.Summarize(),
+            StartDelayMs = schedule is null ? null : state.StartDelay.Summarize(),
             Steps = state.StepSummaries(),
             ErrorKinds = state.ErrorKinds(),
             FirstErrors = state.FirstErrors(),
             Counters = state.Counters(),
-            ServerProcess = options.ServerPid is { } serverPid
+            ServerProcess = options.ServerPids is [var serverPid, ..]
                 ? ProcessResult.From(serverPid, ProcessStats.Name(serverPid), serverBefore, serverAfter, operations, seconds, serverWarning)
+                    with { Pids = options.ServerPids.Count > 1 ? options.ServerPids : null }
                 : null,
             UpstreamProcess = options.UpstreamPid is { } upstreamPid
                 ? ProcessResult.From(upstreamPid, ProcessStats.Name(upstreamPid), upstreamBefore, upstreamAfter, operations, seconds, upstreamWarning)
@@ -165,11 +174,12 @@ internal static class Runner
         return errors > 0 || operations == 0 ? 3 : 0;
     }
 
-    /// <summary>scenario=… server=… concurrency=… ops/s=… p50=…ms p95=…ms p99=…ms errors=… cpu=…ms/op rss_peak=…MB …</summary>
+    /// <summary>scenario=… server=… concurrency=… [target_rate=…/s] ops/s=… p50=…ms p95=…ms p99=…ms errors=… cpu=…ms/op rss_peak=…MB …</summary>
     public static string SummaryLine(BenchResult r)
     {
+        var rate = r.TargetRate is { } target ? string.Create(CultureInfo.InvariantCulture, $" target_rate={target:0.0}/s") : "";
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"scenario={r.Scenario} server={r.Server} concurrency={r.Concurrency} ops/s={r.OpsPerSecond:0.0} p50={r.LatencyMs.P50Ms:0.00}ms p95={r.LatencyMs.P95Ms:0.00}ms p99={r.LatencyMs.P99Ms:0.00}ms errors={r.Errors}");
+            $"scenario={r.Scenario} server={r.Server} concurrency={r.Concurrency}{rate} ops/s={r.OpsPerSecond:0.0} p50={r.LatencyMs.P50Ms:0.00}ms p95={r.LatencyMs.P95Ms:0.00}ms p99={r.LatencyMs.P99Ms:0.00}ms errors={r.Errors}");
         line += ProcessPart("cpu", "rss_peak", r.ServerProcess);
         if (r.UpstreamProcess is not null)
         {
@@ -191,6 +201,8 @@ internal static class Runner
     private static string Format(double? value, string format, string unit) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) + unit : "n/a";
 
     private static ProcessSample? Sample(int? pid) => pid is { } p ? ProcessStats.Read(p) : null;
+
+    private static ProcessSample? Sample(IReadOnlyList<int> pids) => pids.Count > 0 ? ProcessStats.Read(pids) : null;
 
     private static string? Warning(int? pid)
     {
@@ -252,6 +264,50 @@ internal static class Runner
             {
                 // Any failure is a measured error (exceptions included): never let one end a worker silently.
                 state.RecordFailure(start, Stopwatch.GetTimestamp(), exception);
+                scenario.OnFailure(worker);
+            }
+        }
+    }
+
+    /// <summary>
+    /// --rate: before each operation the worker takes the next slot of the shared schedule and waits for its time.
+    /// The operation's latency runs from the slot's time, so a slot that found no free worker (or a server that fell
+    /// behind) shows in it; an operation counts in the window when its slot's time is in the window.
+    /// </summary>
+    private static async Task PacedLoopAsync(Scenario scenario, Worker worker, RunState state, Schedule schedule, CancellationToken cancellationToken)
+    {
+        while (!state.Stopping)
+        {
+            var start = Stopwatch.GetTimestamp();
+            long? started = null;
+            try
+            {
+                // Untimed, before taking a slot: a token obtained again after a failure.
+                await scenario.PrepareAsync(worker, cancellationToken);
+                start = schedule.Next();
+                await Schedule.WaitUntilAsync(start, cancellationToken);
+                started = Stopwatch.GetTimestamp();
+                await scenario.RunAsync(worker, cancellationToken);
+                var end = Stopwatch.GetTimestamp();
+                state.RecordStartDelay(start, started.Value, end);
+                state.RecordSuccess(start, end);
+            }
+            catch (RequestLimitReachedException)
+            {
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                var end = Stopwatch.GetTimestamp();
+                if (started is { } begun)
+                {
+                    state.RecordStartDelay(start, begun, end);
+                }
+                state.RecordFailure(start, end, exception);
                 scenario.OnFailure(worker);
             }
         }

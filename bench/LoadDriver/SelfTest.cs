@@ -36,8 +36,8 @@ internal static class SelfTest
         // Arguments and defaults.
         var hub = OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--concurrency", "4",
             "--warmup-seconds", "2", "--seconds", "3", "--server-pid", "4242", "--max-requests", "1_000"]);
-        Check(hub.Server == ServerKind.Hub && hub.Concurrency == 4 && hub.WarmupSeconds == 2 && hub.Seconds == 3 && hub.ServerPid == 4242
-            && hub.MaxRequests == 1000, "hub login arguments");
+        Check(hub.Server == ServerKind.Hub && hub.Concurrency == 4 && hub.WarmupSeconds == 2 && hub.Seconds == 3 && hub.ServerPids is [4242]
+            && hub.MaxRequests == 1000 && hub.Rate is null && hub.ServerName == "hub", "hub login arguments");
         Check(hub.IdpHint == "registry" && hub.UiLocales == "en" && hub.Prompt is null && hub.Scope == DriverOptions.DefaultLoginScope
             && hub.ClientId == "bench-web" && hub.Username == "bench.user" && hub.RedirectUri.AbsoluteUri == "http://localhost:5090/signin-oidc",
             "hub login defaults");
@@ -51,6 +51,19 @@ internal static class SelfTest
         var noHint = OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "introspection", "--idp-hint", "",
             "--token-source", "client-credentials", "--client-secret", "s3cret"]);
         Check(noHint.IdpHint is null && noHint.TokenSource == TokenSource.ClientCredentials && noHint.ClientSecret == "s3cret", "empty --idp-hint, --token-source");
+        var paced = OptionParser.Parse(["--server", "hub-x2", "--base-url", "http://127.0.0.1:5585", "--scenario", "login", "--rate", "12.5",
+            "--concurrency", "64", "--server-pid", "11,12"]);
+        Check(paced.Server == ServerKind.Hub && paced.ServerName == "hub-x2" && paced.IdpHint == "registry" && paced.Rate == 12.5
+            && paced.ServerPids is [11, 12], "labelled hub, --rate, several --server-pid");
+        Check(OptionParser.Parse(["--server", "peer-b", "--base-url", "http://127.0.0.1:5590", "--scenario", "login"]) is { Server: ServerKind.Peer, ServerName: "peer-b", Prompt: "consent" },
+            "labelled peer");
+        Refused(["--server", "peer-x2", "--base-url", "http://127.0.0.1:5080", "--scenario", "federated-login"], "federated-login against a labelled peer");
+        Refused(["--server", "hub-", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "empty server label");
+        Refused(["--server", "hub-X 2", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "server label with a space");
+        Refused(["--server", "hubx2", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "server without a dash");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--rate", "0"], "zero rate");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--server-pid", "1,,2"], "empty pid in a list");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--server-pid", "3,3"], "repeated pid");
         Refused(["--server", "hub", "--scenario", "login"], "missing --base-url");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080"], "missing --scenario");
         Refused(["--server", "keycloak", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "unknown server");
@@ -128,6 +141,18 @@ internal static class SelfTest
             }
         }
         Check(new Histogram().Summarize().Count == 0, "empty histogram");
+        Count();
+
+        // The schedule of --rate: slot i at t0 + i/R; slots counted in [start, end).
+        var t0 = 1_000 * System.Diagnostics.Stopwatch.Frequency;
+        var schedule = new Schedule(250, t0);
+        var second = System.Diagnostics.Stopwatch.Frequency;
+        Check(schedule.Next() == t0 && schedule.Next() == t0 + second / 250 && schedule.SlotTime(250) == t0 + second, "schedule slot times");
+        Check(schedule.SlotsBetween(t0, t0 + second) == 250 && schedule.SlotsBetween(t0 + 1, t0 + second + 1) == 250
+            && schedule.SlotsBetween(t0 - second, t0) == 0 && schedule.SlotsBetween(t0 + 2 * second, t0 + 5 * second / 2) == 125,
+            "schedule slots in a window");
+        Check(new Schedule(3, t0).SlotsBetween(t0, t0 + second) == 3 && new Schedule(0.5, t0).SlotsBetween(t0 + 1, t0 + 4 * second) == 1,
+            "schedule at low rates");
         Count();
 
         // Forms: the hub's sign-in page (attributes in any order and quoting), the mock source's page, node-oidc-provider's.
@@ -226,7 +251,7 @@ internal static class SelfTest
             output.WriteLine("FAILED: " + failure);
         }
         output.WriteLine(failures.Count == 0
-            ? $"self-test passed ({checks} groups: arguments, loopback guard, histogram, forms, cookies, names)"
+            ? $"self-test passed ({checks} groups: arguments, loopback guard, histogram, schedule, forms, cookies, names)"
             : $"self-test FAILED: {failures.Count} check(s)");
         return failures.Count == 0 ? 0 : 1;
     }
