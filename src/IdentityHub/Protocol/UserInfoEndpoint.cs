@@ -10,16 +10,19 @@ namespace IdentityHub.Protocol;
 
 internal static class UserInfoEndpoint
 {
+    /// <summary>One round trip from the pairwise subject to the person's current record, compiled once per model.</summary>
+    private static readonly CompiledQueries<Func<HubDbContext, string, CancellationToken, Task<Person?>>> PersonBySubject = new(() =>
+        EF.CompileAsyncQuery((HubDbContext db, string subject, CancellationToken _) => db.SubjectIdentifiers.AsNoTracking()
+            .Where(s => s.Subject == subject)
+            .Join(db.People, s => s.PersonId, p => p.Id, (_, p) => p)
+            .FirstOrDefault()));
+
     /// <summary>OIDC Core 5.3: the claims of the token's scopes, read from the person's current record.</summary>
     public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, CancellationToken cancellationToken)
     {
         var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var subject = result.Principal?.GetClaim(Claims.Subject);
-        // One round trip from the pairwise subject to the person's current record.
-        var person = subject is null ? null : await db.SubjectIdentifiers.AsNoTracking()
-            .Where(s => s.Subject == subject)
-            .Join(db.People, s => s.PersonId, p => p.Id, (_, p) => p)
-            .FirstOrDefaultAsync(cancellationToken);
+        var person = subject is null ? null : await PersonBySubject.For(db)(db, subject, cancellationToken);
         if (person is null)
         {
             // A client's own token (client_credentials) or a person since removed: nobody to describe.
