@@ -32,9 +32,9 @@ NGINX_SCENARIOS=${NGINX_SCENARIOS:-"client-credentials refresh login introspecti
 NGINX_PORT=${NGINX_PORT:-5585}
 HUB2_PORT=${HUB2_PORT:-5581}      # the two hub instances behind nginx
 HUB3_PORT=${HUB3_PORT:-5582}
-# They are fresh processes: pre-warmed through nginx like the first hub, at least 20 s in all.
+# They are fresh processes, each getting half of the load: pre-warmed through nginx for at least 40 s in all.
 nginx_count=$(wc -w <<<"$NGINX_SCENARIOS")
-X2_PREWARM=${X2_PREWARM:-$(( nginx_count == 0 ? 2 : (20 + nginx_count - 1) / nginx_count > 2 ? (20 + nginx_count - 1) / nginx_count : 2 ))}
+X2_PREWARM=${X2_PREWARM:-$(( nginx_count == 0 ? 2 : (40 + nginx_count - 1) / nginx_count > 2 ? (40 + nginx_count - 1) / nginx_count : 2 ))}
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 work=$(mktemp -d /tmp/identityhub-bench.XXXXXX)
 results="$root/bench/results"
@@ -309,6 +309,11 @@ if [ "${SCALE_PROBE:-1}" = 1 ]; then
   # 200,000 people each with an active session, as at the portal's peak: login latency and the hub's memory must not
   # grow with them (sessions live in the database, not in the process).
   echo "== Scale probe: 200,000 active sessions in the database"
+  level=${LEVELS%% *}
+  # The baseline right before the sessions go in, so that the pair is measured under the same conditions.
+  # shellcheck disable=SC2046
+  driver --server hub --base-url "$hub_url" --scenario login --concurrency "$level" --warmup-seconds "$WARMUP" \
+    --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/scale-before-hub-login-$level.json" $(hub_args login) || true
   psql_hub() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d hub -v ON_ERROR_STOP=1 -Atq "$@"; }
   psql_hub -c "INSERT INTO \"People\" (\"Id\", \"GivenName\", \"FamilyName\", \"Birthdate\", \"Gender\", \"EmailVerified\", \"PhoneNumberVerified\", \"CreatedAt\")
     SELECT md5('probe' || g)::uuid, 'Probe', 'Person ' || g, DATE '1950-01-01' + (g % 20000), CASE WHEN g % 2 = 0 THEN 'Female' ELSE 'Male' END, false, false, now()
@@ -320,7 +325,6 @@ if [ "${SCALE_PROBE:-1}" = 1 ]; then
   sessions=$(psql_hub -c "SELECT count(*) FROM \"HubSessions\" WHERE \"EndedAt\" IS NULL")
   bytes=$(psql_hub -c "SELECT pg_total_relation_size('\"HubSessions\"')")
   scale_meta=(--meta "scale probe=$sessions active sessions in HubSessions: $((bytes / sessions)) bytes per session in PostgreSQL (table and indexes)")
-  level=${LEVELS%% *}
   # shellcheck disable=SC2046
   driver --server hub --base-url "$hub_url" --scenario login --concurrency "$level" --warmup-seconds "$WARMUP" \
     --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/scale-hub-login-$level.json" $(hub_args login) || true

@@ -16,7 +16,11 @@ for path in sorted(glob.glob(os.path.join(args.runs, "*.json"))):
     name = os.path.basename(path)
     with open(path, encoding="utf-8") as f:
         bucket = next((probe for prefix, probe in probes.items() if name.startswith(prefix)), runs)
-        bucket.append(json.load(f))
+        run = json.load(f)
+        # scale-before-*: the scale probe's baseline, measured right before the sessions were inserted.
+        if name.startswith("scale-"):
+            run["baseline"] = name.startswith("scale-before-")
+        bucket.append(run)
 
 def key(r): return (r["scenario"], r["concurrency"])
 table = {}
@@ -82,11 +86,12 @@ if x2:
         lines.append(f'| {r["scenario"]} | {r["concurrency"]} | {fmt(base,"ops")} | {fmt(r,"ops")} | {ratio} | {fmt(base,"p99")} | {fmt(r,"p99")} | '
                      f'{fmt(base,"cpu")} | {fmt(r,"cpu")} | {fmt(base,"err")} / {fmt(r,"err")} |')
 if scale:
-    lines += ["", "Scale probe: the same login with 200,000 other active sessions in the database (see above):", "",
+    lines += ["", "Scale probe: login right before and right after 200,000 other active sessions went into the database (see above):", "",
               "| scenario | workers | hub ops/s before → with sessions | hub p50/p95/p99 with sessions | hub peak RSS MB before → with sessions |",
               "|---|---:|---|---|---|"]
     for r in scale:
-        base = table.get(key(r), {}).get("hub")
+        if r.get("baseline"): continue
+        base = next((b for b in scale if b.get("baseline") and key(b) == key(r)), None) or table.get(key(r), {}).get("hub")
         lines.append(f'| {r["scenario"]} | {r["concurrency"]} | {fmt(base,"ops")} → {fmt(r,"ops")} | {fmt(r,"lat")} | {fmt(base,"rss")} → {fmt(r,"rss")} |')
 errors = [r for r in runs + rate + x2 + scale if r["errors"]]
 if errors:

@@ -110,6 +110,32 @@ public abstract class LoginFlowTests(HubFactory hub)
     }
 
     [Fact]
+    public async Task CodesAndRefreshTokens_AreSignedWithTheEcdsaKey_IdentityAndAccessTokensWithRsa()
+    {
+        using var browser = hub.CreateBrowser();
+        using var http = hub.CreateApiClient();
+        var client = OidcClient.Demo();
+        var tokens = await client.RedeemAsync(http, (await client.LoginAsync(browser))["code"]);
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+
+        var options = hub.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions>>().CurrentValue;
+        var decryption = new TokenValidationParameters { TokenDecryptionKeys = [.. options.EncryptionCredentials.Select(c => c.Key)] };
+        var handler = new JsonWebTokenHandler();
+        string InnerAlgorithm(string token) => new JsonWebToken(handler.DecryptToken(new JsonWebToken(token), decryption)).Alg;
+        // The code handed out is a reference; the token itself is its row's payload.
+        await using var scope = hub.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
+        var authorizationId = new JsonWebToken(tokens.AccessToken).GetClaim("oi_au_id").Value;
+        var codePayload = await db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Authorization!.Id == authorizationId && t.Type == "urn:openiddict:params:oauth:token-type:authorization_code")
+            .Select(t => t.Payload).SingleAsync();
+        Assert.Equal("ES256", InnerAlgorithm(codePayload!));
+        Assert.Equal("ES256", InnerAlgorithm(tokens.RefreshToken));
+        Assert.Equal("RS256", tokens.IdTokenJwt.Alg);
+        Assert.Equal("RS256", new JsonWebToken(tokens.AccessToken).Alg);
+    }
+
+    [Fact]
     public async Task Code_RedeemedTwice_IsRefusedAndRevokesTokensIssuedFromIt()
     {
         using var browser = hub.CreateBrowser();
