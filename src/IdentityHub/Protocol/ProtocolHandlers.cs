@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
+using IdentityHub.Data;
 using IdentityHub.IdentitySources;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -21,6 +24,7 @@ internal static class ProtocolHandlers
         KeepNoEntryForIdentityTokens.Descriptor,
         SignHubOnlyTokensWithEcdsa.Descriptor,
         RefuseRefreshTokenRedeemedTwiceAtOnce.Descriptor,
+        RevokeAuthorizationOnReplay.Descriptor,
     ];
 
     /// <summary>
@@ -180,7 +184,7 @@ internal static class ProtocolHandlers
     /// the refresh token handed to the winner stops working as well (one of the two holders may be a thief).
     /// </summary>
     public sealed class RefuseRefreshTokenRedeemedTwiceAtOnce(
-        LostRedemptions lost, IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations) : IOpenIddictServerHandler<ProcessSignInContext>
+        LostRedemptions lost, IOpenIddictTokenManager tokens, HubDbContext db) : IOpenIddictServerHandler<ProcessSignInContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -204,10 +208,7 @@ internal static class ProtocolHandlers
             if (presented.GetAuthorizationId() is { } authorizationId)
             {
                 await tokens.RevokeByAuthorizationIdAsync(authorizationId);
-                if (await authorizations.FindByIdAsync(authorizationId) is { } authorization)
-                {
-                    await authorizations.TryRevokeAsync(authorization);
-                }
+                await RevokeAuthorizationAsync(db, authorizationId);
             }
             context.Reject(Errors.InvalidGrant, "The specified refresh token has already been redeemed.");
         }
@@ -237,4 +238,42 @@ internal static class ProtocolHandlers
             return default;
         }
     }
+
+    /// <summary>
+    /// A code or refresh token presented again after its use: OpenIddict refuses it and revokes the tokens issued so far
+    /// under its authorization, but not the authorization itself, so tokens the first use is still issuing at that
+    /// moment would stay valid. The authorization is revoked too, and a refresh token issued under it later is refused.
+    /// </summary>
+    public sealed class RevokeAuthorizationOnReplay(IOpenIddictTokenManager tokens, HubDbContext db) : IOpenIddictServerHandler<ValidateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+                .UseScopedHandler<RevokeAuthorizationOnReplay>()
+                .SetOrder(Protection.ValidateTokenEntry.Descriptor.Order - 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ValidateTokenContext context)
+        {
+            if (context.TokenId is not { } tokenId || context.AuthorizationId is not { } authorizationId
+                || context.Principal is not { } principal
+                || !principal.HasTokenType(TokenTypeIdentifiers.RefreshToken) && !principal.HasTokenType(TokenTypeIdentifiers.Private.AuthorizationCode))
+            {
+                return;
+            }
+            // Read once here; OpenIddict's own check that follows finds it in this request's context.
+            if (await tokens.FindByIdAsync(tokenId) is { } token && await tokens.HasStatusAsync(token, Statuses.Redeemed))
+            {
+                await RevokeAuthorizationAsync(db, authorizationId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One statement, whatever the row's concurrency token: the request that is issuing tokens under this authorization
+    /// may be changing it at the same moment, and OpenIddict's own revocation would then fail and leave it valid.
+    /// </summary>
+    private static Task<int> RevokeAuthorizationAsync(HubDbContext db, string authorizationId) =>
+        db.Set<OpenIddictEntityFrameworkCoreAuthorization>().Where(a => a.Id == authorizationId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Statuses.Revoked).SetProperty(a => a.ConcurrencyToken, Guid.NewGuid().ToString()));
 }

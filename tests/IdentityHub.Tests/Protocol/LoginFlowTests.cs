@@ -180,12 +180,10 @@ public abstract class LoginFlowTests(HubFactory hub)
         var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.RefreshAsync(http, tokens.RefreshToken)));
         var winners = attempts.Where(a => a.Status == HttpStatusCode.OK).ToList();
         Assert.Single(winners);
-        Assert.All(attempts.Except(winners), a => Assert.Equal("invalid_grant", a.Error));
+        Assert.All(attempts.Except(winners), a => Assert.True(a.Error == "invalid_grant", $"{a.Status}: {a.Body}"));
         // Two holders of one refresh token: whichever won, the family is burnt.
-        foreach (var winner in winners)
-        {
-            Assert.Equal("invalid_grant", (await client.RefreshAsync(http, winner.RefreshToken)).Error);
-        }
+        var after = await client.RefreshAsync(http, winners[0].RefreshToken);
+        Assert.True(after.Error == "invalid_grant", $"the winner's new refresh token: {after.Status} {after.Body}");
     }
 
     [Fact]
