@@ -11,7 +11,7 @@ internal static partial class DataSetup
 {
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
-        var provider = builder.Configuration.GetValue($"{HubOptions.Section}:Database:Provider", DatabaseProvider.Sqlite);
+        var provider = HubEnvironment.Options(builder).Database.Provider;
         var connectionString = builder.Configuration.GetConnectionString("Hub") ?? "Data Source=identityhub.db";
         // Pooled: a token request would otherwise build a context, its options and its services from scratch.
         builder.Services.AddDbContextPool<HubDbContext>(options => Configure(options, provider, connectionString));

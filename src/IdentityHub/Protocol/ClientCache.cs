@@ -146,11 +146,10 @@ internal sealed partial class ClientCacheListener(ClientCache cache, IConfigurat
     [LoggerMessage(Level = LogLevel.Warning, Message = "Not listening for client changes (each request reads its client from the database meanwhile); retrying in {Seconds} s.")]
     private static partial void LogListenerDown(ILogger logger, Exception exception, double seconds);
 
-    public static WebApplicationBuilder AddClientCache(WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddClientCache(WebApplicationBuilder builder, HubOptions hub)
     {
         builder.Services.AddSingleton<ClientCache>();
-        var provider = builder.Configuration.GetValue($"{HubOptions.Section}:Database:Provider", DatabaseProvider.Sqlite);
-        if (provider == DatabaseProvider.Postgres)
+        if (hub.Database.Provider == DatabaseProvider.Postgres)
         {
             builder.Services.AddHostedService<ClientCacheListener>();
         }

@@ -82,7 +82,7 @@ internal static class ProtocolSetup
         builder.Services.AddScoped<ClaimsIssuance>();
         builder.Services.AddScoped<LostRedemptions>();
         builder.Services.AddSingleton<MetadataCache>();
-        ClientCacheListener.AddClientCache(builder);
+        ClientCacheListener.AddClientCache(builder, hub);
         return builder;
     }
 
