@@ -38,7 +38,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         var account = await db.RegistryAccounts.FirstOrDefaultAsync(a => a.Username == normalized, cancellationToken);
         if (account is null)
         {
-            await VerifyAsync(null, DummyHash.Value, password, cancellationToken);
+            await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(null!, DummyHash.Value, password), cancellationToken);
             return (PasswordCheck.Failed, Guid.Empty);
         }
 
@@ -48,7 +48,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
             return (PasswordCheck.LockedOut, Guid.Empty);
         }
 
-        var verification = await VerifyAsync(account, account.PasswordHash, password, cancellationToken);
+        var verification = await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(account, account.PasswordHash, password), cancellationToken);
         if (verification == PasswordVerificationResult.Failed)
         {
             // Counted in the database in one statement, so parallel guesses on several instances all count.
@@ -63,18 +63,18 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         account.LockedUntil = null;
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            account.PasswordHash = hasher.HashPassword(account, password);
+            account.PasswordHash = await OneHashPerCoreAsync(() => hasher.HashPassword(account, password), cancellationToken);
         }
         await db.SaveChangesAsync(cancellationToken);
         return (PasswordCheck.Succeeded, account.PersonId);
     }
 
-    private async Task<PasswordVerificationResult> VerifyAsync(RegistryAccount? account, string hash, string password, CancellationToken cancellationToken)
+    private static async Task<T> OneHashPerCoreAsync<T>(Func<T> hash, CancellationToken cancellationToken)
     {
         await Hashing.WaitAsync(cancellationToken);
         try
         {
-            return hasher.VerifyHashedPassword(account!, hash, password);
+            return hash();
         }
         finally
         {
