@@ -112,7 +112,7 @@ internal sealed class RefreshScenario(Oidc oidc, RunState state, DriverOptions o
 }
 
 /// <summary>Each worker obtains one access token (by a login, or client_credentials), then introspects it in a loop.</summary>
-internal sealed class IntrospectionScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+internal sealed class IntrospectionScenario(Oidc oidc, RunState state, DriverOptions options) : TokenReusingScenario(oidc, state)
 {
     public override string Operation => "POST introspection, token=<access token of the same client, obtained once per worker by "
         + (options.TokenSource == TokenSource.Login ? "a login" : "client_credentials") + ">, client_secret_basic; active=true required";
@@ -122,28 +122,26 @@ internal sealed class IntrospectionScenario(Oidc oidc, RunState state, DriverOpt
             ? await Oidc.LoginAsync(options.IdpHint, cancellationToken)
             : await Oidc.ClientCredentialsAsync(cancellationToken);
 
-    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
-    {
-        if (worker.Tokens is null)
-        {
-            State.Count("tokensObtainedAgainAfterFailure");
-            await SetupAsync(worker, cancellationToken);
-        }
-    }
-
     public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.IntrospectAsync(worker.Tokens!.AccessToken, cancellationToken);
-
-    public override void OnFailure(Worker worker) => worker.Tokens = null;
 }
 
 /// <summary>Each worker logs in once, then calls userinfo with that access token in a loop.</summary>
-internal sealed class UserInfoScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+internal sealed class UserInfoScenario(Oidc oidc, RunState state, DriverOptions options) : TokenReusingScenario(oidc, state)
 {
     public override string Operation => "GET userinfo with the access token of one login per worker (Bearer); a JSON object with sub required";
 
     public override async Task SetupAsync(Worker worker, CancellationToken cancellationToken) =>
         worker.Tokens = await Oidc.LoginAsync(options.IdpHint, cancellationToken);
 
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.UserInfoAsync(worker.Tokens!.AccessToken, cancellationToken);
+}
+
+/// <summary>
+/// A scenario whose workers reuse the tokens their set-up obtained: a failed operation forgets them (they may have
+/// been refused), and they are obtained again, untimed, before the next operation.
+/// </summary>
+internal abstract class TokenReusingScenario(Oidc oidc, RunState state) : Scenario(oidc, state)
+{
     public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
     {
         if (worker.Tokens is null)
@@ -152,8 +150,6 @@ internal sealed class UserInfoScenario(Oidc oidc, RunState state, DriverOptions 
             await SetupAsync(worker, cancellationToken);
         }
     }
-
-    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.UserInfoAsync(worker.Tokens!.AccessToken, cancellationToken);
 
     public override void OnFailure(Worker worker) => worker.Tokens = null;
 }
