@@ -21,16 +21,42 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
 {
     public async Task<(ReconciliationOutcome Outcome, Person? Person)> ReconcileAsync(PivotIdentity pivot, string? identityNumber, CancellationToken cancellationToken)
     {
-        if (identityNumber is not null)
+        if (identityNumber is not null && await ByNumberAsync(pivot, identityNumber, cancellationToken) is { } known)
         {
-            var numbered = await db.People.FirstOrDefaultAsync(p => p.IdentityNumber == identityNumber, cancellationToken);
-            if (numbered is not null)
-            {
-                // The number is authoritative, spellings of names are not; a different birth date means two
-                // sources disagree about who this is, and the hub must not guess.
-                return numbered.Pivot.Birthdate == pivot.Birthdate ? (ReconciliationOutcome.Found, numbered) : (ReconciliationOutcome.Conflict, null);
-            }
+            return known;
         }
+        try
+        {
+            return await ByPivotOrNewAsync(pivot, identityNumber, cancellationToken);
+        }
+        catch (DbUpdateException) when (identityNumber is not null)
+        {
+            // Two first logins of one person at once (a double click, two tabs, two instances): both found no
+            // record, and the other one's write of the identity number won the unique index. Its record is the one.
+            // Only this attempt's own writes are undone: the request's other tracked rows (its journey) stay.
+            foreach (var entry in db.ChangeTracker.Entries<Person>().Where(e => e.State is EntityState.Added or EntityState.Modified).ToList())
+            {
+                entry.State = EntityState.Detached;
+            }
+            return await ByNumberAsync(pivot, identityNumber, cancellationToken) ?? throw new InvalidOperationException(
+                "Saving a person failed on the identity number's unique index, but no record has that number.");
+        }
+    }
+
+    private async Task<(ReconciliationOutcome Outcome, Person? Person)?> ByNumberAsync(PivotIdentity pivot, string identityNumber, CancellationToken cancellationToken)
+    {
+        var numbered = await db.People.FirstOrDefaultAsync(p => p.IdentityNumber == identityNumber, cancellationToken);
+        if (numbered is null)
+        {
+            return null;
+        }
+        // The number is authoritative, spellings of names are not; a different birth date means two
+        // sources disagree about who this is, and the hub must not guess.
+        return numbered.Pivot.Birthdate == pivot.Birthdate ? (ReconciliationOutcome.Found, numbered) : (ReconciliationOutcome.Conflict, null);
+    }
+
+    private async Task<(ReconciliationOutcome Outcome, Person? Person)> ByPivotOrNewAsync(PivotIdentity pivot, string? identityNumber, CancellationToken cancellationToken)
+    {
 
         var matches = await FindByPivotAsync(pivot, cancellationToken);
         // A record with another identity number is another person, however alike the pivots.
