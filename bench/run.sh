@@ -106,6 +106,7 @@ mock_url="http://127.0.0.1:$MOCK_PORT"
 (
   export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$mock_url" Mock__Issuer="$mock_url" \
     Mock__RedirectUris__0="$hub_url/signin/mock-bank" Mock__RedirectUris__1="$nginx_url/signin/mock-bank" \
+    Mock__RedirectUris__2="http://127.0.0.1:$PEER_PORT/upstream/mock-bank/callback" \
     Logging__LogLevel__Default=Warning
   spawn "$server_cpu" dotnet tests/MockIdentityProvider/bin/Release/net10.0/MockIdentityProvider.dll
 ) >"$work/mock.log" 2>&1 &
@@ -115,7 +116,8 @@ wait_for "$mock_url/.well-known/openid-configuration"
 echo "== Peer (node-oidc-provider)"
 peer_url="http://127.0.0.1:$PEER_PORT"
 (
-  export NODE_ENV=production PORT="$PEER_PORT" ISSUER="$peer_url"
+  # The peer signs in at the same mock source, with the same client, as the hub (idp_hint=mock-bank).
+  export NODE_ENV=production PORT="$PEER_PORT" ISSUER="$peer_url" PEER_UPSTREAM_ISSUER="$mock_url"
   spawn "$server_cpu" node bench/peer/server.js
 ) >"$work/peer.log" 2>&1 &
 peer_pid=$!; pids+=("$peer_pid")
@@ -145,6 +147,7 @@ hub_args() {
 peer_args() {
   case "$1" in
     client-credentials) echo "--client-id bench-cc --client-secret bench-cc-secret-0123456789abcdefghijklmnop --scope api" ;;
+    federated-login) echo "--client-id bench-web --client-secret bench-web-secret-0123456789abcdefghijklmnop --idp-hint mock-bank --upstream-pid $mock_pid" ;;
     *) echo "--client-id bench-web --client-secret bench-web-secret-0123456789abcdefghijklmnop" ;;
   esac
 }
@@ -153,7 +156,6 @@ echo "== Pre-warming both servers (${PREWARM}s per scenario, not measured)"
 for scenario in $SCENARIOS; do
   # shellcheck disable=SC2046
   driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(hub_args "$scenario") >/dev/null 2>&1 || true
-  [ "$scenario" = federated-login ] && continue
   # shellcheck disable=SC2046
   driver --server peer --base-url "$peer_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(peer_args "$scenario") >/dev/null 2>&1 || true
 done
@@ -165,8 +167,7 @@ for scenario in $SCENARIOS; do
     # shellcheck disable=SC2046
     driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency "$level" --warmup-seconds "$WARMUP" \
       --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/hub-$scenario-$level.json" $(hub_args "$scenario") || true
-    [ "$scenario" = federated-login ] && continue
-    # shellcheck disable=SC2046
+      # shellcheck disable=SC2046
     driver --server peer --base-url "$peer_url" --scenario "$scenario" --concurrency "$level" --warmup-seconds "$WARMUP" \
       --seconds "$SECONDS_PER_RUN" --server-pid "$peer_pid" --out "$out/peer-$scenario-$level.json" $(peer_args "$scenario") || true
   done

@@ -96,7 +96,7 @@ internal static class OptionParser
         Usage: LoadDriver --server hub|peer[-LABEL] --base-url URL --scenario NAME [options]
                LoadDriver --self-test | --help
 
-        Scenarios: discovery, jwks, client-credentials, refresh, login, federated-login (hub only), introspection, userinfo
+        Scenarios: discovery, jwks, client-credentials, refresh, login, federated-login, introspection, userinfo
 
         --server hub-x2 (hub-LABEL, peer-LABEL): that server's defaults, labelled so in the output.
 
@@ -122,7 +122,7 @@ internal static class OptionParser
           --password PASSWORD     [Bench-Passw0rd!]
           --redirect-uri URI      [http://localhost:5090/signin-oidc]   (never requested: the code is read from the Location)
           --scope SCOPE           client-credentials: [empty / api]; others: [openid profile email offline_access]
-          --idp-hint ID           hub: [registry], federated-login [mock-bank]; peer: [none]; "" sends none
+          --idp-hint ID           federated-login: [mock-bank]; otherwise hub [registry], peer [none]; "" sends none
           --prompt VALUE          [none / consent]   (node-oidc-provider drops offline_access without prompt=consent)
           --ui-locales TAGS       [en / none]
           --upstream-person NAME  federated-login: the mock source's person [an.nguyen]
@@ -182,14 +182,10 @@ internal static class OptionParser
         {
             throw new UsageException($"Unknown scenario '{scenario}'. Known: {string.Join(", ", ScenarioNames.All)}.");
         }
-        if (scenario == ScenarioNames.FederatedLogin && server != ServerKind.Hub)
-        {
-            throw new UsageException("federated-login is a hub scenario (the hub as a client of an upstream source).");
-        }
-
         var hub = server == ServerKind.Hub;
         var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : DriverOptions.DefaultLoginScope;
-        string? defaultHint = !hub ? null : scenario == ScenarioNames.FederatedLogin ? DriverOptions.DefaultFederatedSource : DriverOptions.RegistrySource;
+        // Both servers sign in at the mock source when asked for it by idp_hint (the peer as started by bench/run.sh).
+        string? defaultHint = scenario == ScenarioNames.FederatedLogin ? DriverOptions.DefaultFederatedSource : hub ? DriverOptions.RegistrySource : null;
 
         var redirect = Optional(values, "redirect-uri") ?? DriverOptions.DefaultRedirectUri;
         if (!Uri.TryCreate(redirect, UriKind.Absolute, out var redirectUri) || (redirectUri.Scheme != Uri.UriSchemeHttp && redirectUri.Scheme != Uri.UriSchemeHttps))

@@ -46,6 +46,8 @@ internal static class SelfTest
             && peer.ClientId == "bench-cc" && peer.MaxRequests == DriverOptions.DefaultMaxRequests && peer.Concurrency == 8, "peer client-credentials defaults");
         var federated = OptionParser.Parse(["--server", "hub", "--base-url", "http://[::1]:5080", "--scenario", "federated-login", "--upstream-pid", "7"]);
         Check(federated.IdpHint == "mock-bank" && federated.UpstreamPerson == "an.nguyen" && federated.UpstreamPid == 7, "federated-login defaults");
+        var peerFederated = OptionParser.Parse(["--server", "peer", "--base-url", "http://127.0.0.1:5590", "--scenario", "federated-login"]);
+        Check(peerFederated.IdpHint == "mock-bank" && peerFederated.Prompt == "consent", "peer federated-login defaults");
         var hubCc = OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "client-credentials"]);
         Check(hubCc.Scope.Length == 0, "hub client-credentials has no scope by default");
         var noHint = OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "introspection", "--idp-hint", "",
@@ -57,7 +59,6 @@ internal static class SelfTest
             && paced.ServerPids is [11, 12], "labelled hub, --rate, several --server-pid");
         Check(OptionParser.Parse(["--server", "peer-b", "--base-url", "http://127.0.0.1:5590", "--scenario", "login"]) is { Server: ServerKind.Peer, ServerName: "peer-b", Prompt: "consent" },
             "labelled peer");
-        Refused(["--server", "peer-x2", "--base-url", "http://127.0.0.1:5080", "--scenario", "federated-login"], "federated-login against a labelled peer");
         Refused(["--server", "hub-", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "empty server label");
         Refused(["--server", "hub-X 2", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "server label with a space");
         Refused(["--server", "hubx2", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "server without a dash");
@@ -68,7 +69,6 @@ internal static class SelfTest
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080"], "missing --scenario");
         Refused(["--server", "keycloak", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "unknown server");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "logout"], "unknown scenario");
-        Refused(["--server", "peer", "--base-url", "http://127.0.0.1:5080", "--scenario", "federated-login"], "federated-login against the peer");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--concurency", "4"], "misspelt option");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--seconds", "1", "--seconds", "2"], "repeated option");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--concurrency", "0"], "zero workers");

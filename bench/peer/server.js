@@ -12,11 +12,18 @@
 //                           pairwise sub for its sector, like the hub; computed, not stored)
 //   PEER_STORE_MAX_ENTRIES  capacity of oidc-provider's in-memory store generation (default 1000000; the stock
 //                           default is 1000, which evicts live tokens under load: see README.md)
+//   PEER_UPSTREAM_ISSUER    issuer of an upstream OpenID provider (the hub's mock bank) for federated login: an
+//                           authorization request with idp_hint=mock-bank signs in there instead of the password form
+//                           (default: none, federated login off)
+//   PEER_UPSTREAM_CLIENT_ID, PEER_UPSTREAM_CLIENT_SECRET
+//                           the peer's client at the upstream provider (default identityhub / identityhub-secret, the
+//                           mock's one client, which the hub uses too)
 
-import { createHmac, generateKeyPairSync, pbkdf2, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, pbkdf2, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
 
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
@@ -28,6 +35,9 @@ const ISSUER = process.env.ISSUER || `http://localhost:${PORT}`;
 const PASSWORD_HASH = (process.env.PEER_PASSWORD_HASH || 'pbkdf2').toLowerCase();
 const SUBJECT_TYPE = (process.env.PEER_SUBJECT_TYPE || 'public').toLowerCase();
 const STORE_MAX_ENTRIES = Number.parseInt(process.env.PEER_STORE_MAX_ENTRIES || '1000000', 10);
+const UPSTREAM_ISSUER = process.env.PEER_UPSTREAM_ISSUER || '';
+const UPSTREAM_CLIENT_ID = process.env.PEER_UPSTREAM_CLIENT_ID || 'identityhub';
+const UPSTREAM_CLIENT_SECRET = process.env.PEER_UPSTREAM_CLIENT_SECRET || 'identityhub-secret';
 
 if (!['pbkdf2', 'none'].includes(PASSWORD_HASH)) {
   throw new Error(`PEER_PASSWORD_HASH must be "pbkdf2" or "none", not "${PASSWORD_HASH}"`);
@@ -60,8 +70,9 @@ const ACCOUNT = {
   },
 };
 const ACCOUNT_PASSWORD = 'Bench-Passw0rd!';
-// The hub's registry password login: eIDAS low.
+// The hub's registry password login: eIDAS low. The mock bank is registered at the hub with eIDAS substantial.
 const PASSWORD_ACR = 'eidas1';
+const UPSTREAM_ACR = 'eidas2';
 
 async function hashPassword(password) {
   const salt = randomBytes(PBKDF2.saltBytes);
@@ -104,7 +115,9 @@ const pairwiseSecret = randomBytes(32);
 const configuration = {
   adapter,
   clockTolerance: CLOCK_TOLERANCE,
-  acrValues: [PASSWORD_ACR],
+  acrValues: [PASSWORD_ACR, UPSTREAM_ACR],
+  // The hub's parameter for choosing the identity source; kept in the interaction's params.
+  extraParams: ['idp_hint'],
   clients: [
     {
       client_id: 'bench-cc',
@@ -238,11 +251,12 @@ const configuration = {
     },
   },
   async findAccount(ctx, sub) {
-    if (sub !== ACCOUNT.accountId) return undefined;
+    const claims = sub === ACCOUNT.accountId ? ACCOUNT.claims : federatedAccounts.get(sub);
+    if (!claims) return undefined;
     return {
-      accountId: ACCOUNT.accountId,
+      accountId: sub,
       async claims() {
-        return { sub: ACCOUNT.accountId, ...ACCOUNT.claims };
+        return { sub, ...claims };
       },
     };
   },
@@ -359,6 +373,10 @@ async function handleInteraction(req, res, uid, isLogin) {
       return;
     }
     if (interaction.prompt.name === 'login') {
+      if (UPSTREAM_ISSUER && interaction.params.idp_hint === UPSTREAM_ID) {
+        await startUpstreamLogin(res, interaction);
+        return;
+      }
       send(res, 200, loginPage(uid));
       return;
     }
@@ -386,10 +404,170 @@ async function handleInteraction(req, res, uid, isLogin) {
   }, { mergeWithLastSubmission: false });
 }
 
+// --- Federated login: the peer as a client of the upstream provider, as the hub is of its identity sources. --------
+// Authorization code with PKCE S256, state and nonce; the code exchanged with client_secret_basic; the ID token's
+// RS256 signature, issuer, audience, lifetime and nonce checked; then the upstream userinfo (OpenIddict's client, at
+// the hub, calls it too). The state is single-use and bound to the browser by a cookie; accounts are found or made by
+// identity number, in memory.
+const UPSTREAM_ID = 'mock-bank';
+const UPSTREAM_CALLBACK_PATH = `/upstream/${UPSTREAM_ID}/callback`;
+const UPSTREAM_TIMEOUT_MS = 10_000; // the hub's Hub__Federation__TimeoutSeconds default
+const UPSTREAM_STATE_TTL_MS = 15 * 60 * 1000; // an interaction's lifetime
+const UPSTREAM_COOKIE = 'peer_upstream';
+const upstreamBasic = `Basic ${Buffer.from(`${encodeURIComponent(UPSTREAM_CLIENT_ID)}:${encodeURIComponent(UPSTREAM_CLIENT_SECRET)}`).toString('base64')}`;
+const pendingUpstream = new Map(); // state → { uid, nonce, verifier, binding }
+const federatedAccounts = new Map(); // accountId → claims
+const accountByIdentityNumber = new Map(); // identity_number → accountId
+
+let upstreamMetadata;
+async function upstream() {
+  if (!upstreamMetadata) {
+    const response = await fetch(`${UPSTREAM_ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+    if (!response.ok) throw new Error(`upstream discovery: HTTP ${response.status}`);
+    const metadata = await response.json();
+    if (metadata.issuer !== UPSTREAM_ISSUER) throw new Error(`upstream discovery: issuer ${metadata.issuer} is not ${UPSTREAM_ISSUER}`);
+    upstreamMetadata = { ...metadata, keys: createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: UPSTREAM_TIMEOUT_MS }) };
+  }
+  return upstreamMetadata;
+}
+
+async function startUpstreamLogin(res, interaction) {
+  const metadata = await upstream();
+  const state = randomBytes(16).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  const verifier = randomBytes(32).toString('base64url');
+  const binding = randomBytes(16).toString('base64url');
+  pendingUpstream.set(state, { uid: interaction.uid, nonce, verifier, binding });
+  setTimeout(() => pendingUpstream.delete(state), UPSTREAM_STATE_TTL_MS).unref();
+  const target = new URL(metadata.authorization_endpoint);
+  target.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: UPSTREAM_CLIENT_ID,
+    redirect_uri: `${ISSUER}${UPSTREAM_CALLBACK_PATH}`,
+    scope: 'openid profile email',
+    state,
+    nonce,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    // What the hub passes upstream too.
+    ...(interaction.params.prompt?.split(' ').includes('login') ? { prompt: 'login' } : {}),
+    ...(interaction.params.max_age !== undefined ? { max_age: String(interaction.params.max_age) } : {}),
+  }).toString();
+  send(res, 303, '', {
+    Location: target.href,
+    'Set-Cookie': `${UPSTREAM_COOKIE}=${binding}; Path=${UPSTREAM_CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age=${UPSTREAM_STATE_TTL_MS / 1000}`,
+  });
+}
+
+function cookieValue(req, name) {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+function sameSecret(a, b) {
+  const left = Buffer.from(a ?? '', 'utf8');
+  const right = Buffer.from(b ?? '', 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+async function upstreamJson(url, init, what) {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+  const body = await response.json().catch(() => undefined);
+  if (!response.ok || !body || typeof body !== 'object') throw new Error(`upstream ${what}: HTTP ${response.status} ${body?.error ?? ''}`);
+  return body;
+}
+
+async function finishInteraction(res, uid, result) {
+  const interaction = await provider.Interaction.find(uid);
+  if (!interaction) {
+    send(res, 400, '<!DOCTYPE html><p>This sign-in has expired or is unknown. Start again.</p>');
+    return;
+  }
+  if (result.login) result.consent = { grantId: await grantFor(interaction, result.login.accountId) };
+  interaction.result = result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  send(res, 303, '', { Location: interaction.returnTo });
+}
+
+async function handleUpstreamCallback(req, res, url) {
+  if (req.method !== 'GET') {
+    send(res, 405, '', { Allow: 'GET' });
+    return;
+  }
+  const state = url.searchParams.get('state') ?? '';
+  const pending = pendingUpstream.get(state);
+  pendingUpstream.delete(state); // single use, whatever follows
+  if (!pending || !sameSecret(cookieValue(req, UPSTREAM_COOKIE), pending.binding)) {
+    send(res, 400, '<!DOCTYPE html><p>This sign-in response is unknown, already used, or from another browser.</p>');
+    return;
+  }
+  const clearCookie = `${UPSTREAM_COOKIE}=; Path=${UPSTREAM_CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age=0`;
+  res.setHeader('Set-Cookie', clearCookie);
+  if (url.searchParams.has('error')) {
+    await finishInteraction(res, pending.uid, {
+      error: 'access_denied', error_description: `the identity source answered ${url.searchParams.get('error')}`,
+    });
+    return;
+  }
+  const metadata = await upstream();
+  const tokens = await upstreamJson(metadata.token_endpoint, {
+    method: 'POST',
+    headers: { Authorization: upstreamBasic, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: url.searchParams.get('code') ?? '',
+      redirect_uri: `${ISSUER}${UPSTREAM_CALLBACK_PATH}`,
+      code_verifier: pending.verifier,
+    }).toString(),
+  }, 'token');
+  const { payload } = await jwtVerify(String(tokens.id_token ?? ''), metadata.keys, {
+    issuer: UPSTREAM_ISSUER, audience: UPSTREAM_CLIENT_ID, algorithms: ['RS256'], requiredClaims: ['sub', 'exp', 'iat', 'nonce'],
+  });
+  if (!sameSecret(payload.nonce, pending.nonce)) throw new Error('upstream ID token: nonce does not match');
+  const userinfo = metadata.userinfo_endpoint && tokens.access_token
+    ? await upstreamJson(metadata.userinfo_endpoint, { headers: { Authorization: `Bearer ${tokens.access_token}`, Accept: 'application/json' } }, 'userinfo')
+    : {};
+  if (userinfo.sub !== undefined && userinfo.sub !== payload.sub) throw new Error('upstream userinfo: sub differs from the ID token');
+  const claims = { ...payload, ...userinfo };
+  const identityNumber = typeof claims.identity_number === 'string' ? claims.identity_number : '';
+  if (!identityNumber) {
+    await finishInteraction(res, pending.uid, { error: 'access_denied', error_description: 'the identity source did not give an identity number' });
+    return;
+  }
+  let accountId = accountByIdentityNumber.get(identityNumber);
+  if (!accountId) {
+    accountId = `fed-${randomUUID()}`;
+    accountByIdentityNumber.set(identityNumber, accountId);
+  }
+  federatedAccounts.set(accountId, {
+    given_name: claims.given_name,
+    family_name: claims.family_name,
+    gender: claims.gender,
+    birthdate: claims.birthdate,
+    email: claims.email,
+    email_verified: false,
+  });
+  await finishInteraction(res, pending.uid, {
+    // The source's level, never above what it is registered for (the hub caps it the same way).
+    login: { accountId, acr: UPSTREAM_ACR, amr: Array.isArray(payload.amr) ? payload.amr : undefined, remember: true },
+  });
+}
+
 const providerCallback = provider.callback();
 
 const server = createServer((req, res) => {
   const path = req.url.split('?', 1)[0];
+  if (UPSTREAM_ISSUER && path === UPSTREAM_CALLBACK_PATH) {
+    handleUpstreamCallback(req, res, new URL(req.url, ISSUER)).catch((error) => {
+      console.error('upstream callback error', error);
+      if (!res.headersSent) send(res, 502, '<!DOCTYPE html><p>The identity source could not be reached or answered wrongly.</p>');
+      else res.destroy();
+    });
+    return;
+  }
   const match = INTERACTION_PATH.exec(path);
   if (!match) {
     providerCallback(req, res);
@@ -410,7 +588,8 @@ server.requestTimeout = 60_000;
 server.listen(PORT, '127.0.0.1', () => {
   console.log(`peer: oidc-provider listening on http://127.0.0.1:${PORT} issuer=${ISSUER} `
     + `password_hash=${PASSWORD_HASH === 'none' ? 'none' : `pbkdf2-sha512/${PBKDF2.iterations}`} `
-    + `subject_type=${SUBJECT_TYPE} store_max_entries=${STORE_MAX_ENTRIES} node_env=${process.env.NODE_ENV ?? ''}`);
+    + `subject_type=${SUBJECT_TYPE} store_max_entries=${STORE_MAX_ENTRIES} upstream=${UPSTREAM_ISSUER || 'none'} `
+    + `node_env=${process.env.NODE_ENV ?? ''}`);
 });
 
 function shutdown() {
