@@ -56,12 +56,14 @@ for (scenario, level) in sorted(table, key=lambda k: (rank(k[0]), k[1])):
     ratio = f'{hub["opsPerSecond"] / peer["opsPerSecond"]:.2f}×' if hub and peer and peer["opsPerSecond"] > 0 else "–"
     lines.append(f"| {scenario} | {level} | {fmt(hub,'ops')} | {fmt(peer,'ops')} | {ratio} | {fmt(hub,'lat')} | {fmt(peer,'lat')} | "
                  f"{fmt(hub,'cpu')} | {fmt(peer,'cpu')} | {fmt(hub,'rss')} | {fmt(peer,'rss')} | {fmt(hub,'err')}/{fmt(peer,'err')} |")
-upstream = [r for r in runs if r.get("upstreamProcess")]
+upstream = sorted((r for r in runs if r.get("upstreamProcess")), key=lambda r: (r["concurrency"], r["server"]))
 if upstream:
-    lines += ["", "Federated login: the mock upstream provider's own cost, reported apart from the hub's:", ""]
+    lines += ["", "Federated login: the mock upstream provider's own cost while serving each server, reported apart from",
+              "that server's (both log in there with the same client and person):", "",
+              "| server | workers | upstream CPU ms per login | upstream peak RSS MB |", "|---|---:|---:|---:|"]
     for r in upstream:
         p = r["upstreamProcess"]
-        lines.append(f'- {r["concurrency"]} workers: upstream CPU {p.get("cpuMsPerOperation") or 0:.2f} ms per login, peak RSS {p.get("peakRssMb") or 0:.0f} MB')
+        lines.append(f'| {r["server"]} | {r["concurrency"]} | {p.get("cpuMsPerOperation") or 0:.2f} | {p.get("peakRssMb") or 0:.0f} |')
 if rate:
     by_scenario = {}
     for r in rate:
