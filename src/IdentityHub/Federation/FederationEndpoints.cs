@@ -84,10 +84,16 @@ internal static partial class FederationEndpoints
         // Only a callback carrying a valid, unused state token names a journey: a forged or replayed one ends here.
         var items = result.Properties?.Items;
         string? Item(string key) => items is not null && items.TryGetValue(key, out var value) ? value : null;
+        string Reason() => Item(OpenIddictClientAspNetCoreConstants.Properties.Error) is { } code
+            ? $"{code}: {Item(OpenIddictClientAspNetCoreConstants.Properties.ErrorDescription)}"
+            : result.Failure?.Message ?? "no pending login journey for this state";
         var journeyId = Item(JourneyItem);
         var journey = journeyId is null ? null : await journeys.FindPendingAsync(http, journeyId, cancellationToken);
         if (journey is null || Item(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId) != sourceId)
         {
+            // Forged and replayed callbacks end here, and so does a callback whose ID token could not be validated
+            // (for instance signed with a key the source published after the hub last read its keys): say which.
+            LogRefusedCallback(logger, sourceId, Reason());
             return Results.Redirect("/error/invalid_callback");
         }
 
@@ -100,6 +106,7 @@ internal static partial class FederationEndpoints
                 await journeys.FailAsync(journey, Errors.AccessDenied, "The person cancelled the login at the identity source.", cancellationToken);
                 return Results.Redirect(LoginJourneys.ResumeUrl(journey));
             }
+            LogRefusedCallback(logger, sourceId, Reason());
             await journeys.FailAsync(journey, Errors.AccessDenied, "The identity source did not authenticate the person.", cancellationToken);
             return Results.Redirect($"/error/invalid_callback?journey={Uri.EscapeDataString(journey.Id)}");
         }
@@ -112,4 +119,7 @@ internal static partial class FederationEndpoints
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} could not be reached.")]
     private static partial void LogUnavailable(ILogger logger, string sourceId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A callback from identity source {SourceId} was refused: {Reason}")]
+    private static partial void LogRefusedCallback(ILogger logger, string sourceId, string reason);
 }
