@@ -5,7 +5,7 @@
 # bench/results/<date>.md and .json. Then, unless turned off: both at 70 % of each one's maximum rate (RATE_PROBE),
 # two hub instances behind nginx (NGINX_PROBE), 200,000 active sessions (SCALE_PROBE). Loopback only; every run is
 # bounded in time and requests.
-#   bench/run.sh                      # the full run (about 13 minutes on 2 cores)
+#   bench/run.sh                      # the full run (about 13 to 14 minutes on 2 cores)
 #   LEVELS="8" SECONDS_PER_RUN=5 bench/run.sh   # a quick one
 #   RATE_PROBE=0 NGINX_PROBE=0 SCALE_PROBE=0 bench/run.sh   # the scenarios only
 set -euo pipefail
@@ -14,7 +14,7 @@ root=$(pwd)
 
 LEVELS=${LEVELS:-"8 32"}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-4}  # per run, after the pre-warm below; 4 s keeps the full run well under 15 minutes
 SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login federated-login introspection userinfo"}
 # Seconds per scenario, once, before anything is measured (JIT, pools, caches): at least 20 s in all, since a fresh
 # .NET process needs that much load to run its optimised code (PERFORMANCE.md); short runs otherwise measure the JIT.
