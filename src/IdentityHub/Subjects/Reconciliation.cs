@@ -29,7 +29,7 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
         {
             return await ByPivotOrNewAsync(pivot, identityNumber, cancellationToken);
         }
-        catch (DbUpdateException) when (identityNumber is not null)
+        catch (DbUpdateException exception) when (identityNumber is not null && IsUniqueViolation(exception))
         {
             // Two first logins of one person at once (a double click, two tabs, two instances): both found no
             // record, and the other one's write of the identity number won the unique index. Its record is the one.
@@ -39,9 +39,19 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
                 entry.State = EntityState.Detached;
             }
             return await ByNumberAsync(pivot, identityNumber, cancellationToken) ?? throw new InvalidOperationException(
-                "Saving a person failed on the identity number's unique index, but no record has that number.");
+                "Saving a person failed on a unique index, but no record has the identity number.", exception);
         }
     }
+
+    private static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode == SqliteConstraintUnique,
+        _ => false,
+    };
+
+    // SQLITE_CONSTRAINT_UNIQUE (https://www.sqlite.org/rescode.html#constraint_unique).
+    private const int SqliteConstraintUnique = 2067;
 
     private async Task<(ReconciliationOutcome Outcome, Person? Person)?> ByNumberAsync(PivotIdentity pivot, string identityNumber, CancellationToken cancellationToken)
     {
