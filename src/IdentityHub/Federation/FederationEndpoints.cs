@@ -84,9 +84,9 @@ internal static partial class FederationEndpoints
         // Only a callback carrying a valid, unused state token names a journey: a forged or replayed one ends here.
         var items = result.Properties?.Items;
         string? Item(string key) => items is not null && items.TryGetValue(key, out var value) ? value : null;
-        string Reason() => Item(OpenIddictClientAspNetCoreConstants.Properties.Error) is { } code
+        string Reason() => LoggableText(Item(OpenIddictClientAspNetCoreConstants.Properties.Error) is { } code
             ? $"{code}: {Item(OpenIddictClientAspNetCoreConstants.Properties.ErrorDescription)}"
-            : result.Failure?.Message ?? "no pending login journey for this state";
+            : result.Failure?.Message ?? "no pending login journey for this state");
         var journeyId = Item(JourneyItem);
         var journey = journeyId is null ? null : await journeys.FindPendingAsync(http, journeyId, cancellationToken);
         if (journey is null || Item(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId) != sourceId)
@@ -119,6 +119,13 @@ internal static partial class FederationEndpoints
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} could not be reached.")]
     private static partial void LogUnavailable(ILogger logger, string sourceId, Exception exception);
+
+    /// <summary>An error and its description come from the callback's URL, anyone's to write: one bounded line.</summary>
+    private static string LoggableText(string text)
+    {
+        var line = new string([.. text.Take(300).Select(c => char.IsControl(c) ? ' ' : c)]);
+        return text.Length > 300 ? line + "…" : line;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A callback from identity source {SourceId} was refused: {Reason}")]
     private static partial void LogRefusedCallback(ILogger logger, string sourceId, string reason);
