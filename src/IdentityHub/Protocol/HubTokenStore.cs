@@ -36,16 +36,21 @@ internal sealed class HubTokenStore(
         EF.CompileAsyncQuery((HubDbContext context, string referenceId, CancellationToken _) => context.Set<OpenIddictEntityFrameworkCoreToken>()
             .Include(t => t.Application).Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId)));
 
+    // Rows this request inserted with plain SQL, so not tracked: a reference token (an authorization code, the federation
+    // client's state token) is looked up by id right after its insert, to attach its payload.
+    private readonly Dictionary<string, OpenIddictEntityFrameworkCoreToken> inserted = new(StringComparer.Ordinal);
+
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        return Tracked(t => t.Id == identifier) ?? await ById.For(db)(db, identifier, cancellationToken);
+        return inserted.GetValueOrDefault(identifier) ?? Tracked(t => t.Id == identifier) ?? await ById.For(db)(db, identifier, cancellationToken);
     }
 
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        return Tracked(t => t.ReferenceId == identifier) ?? await ByReferenceId.For(db)(db, identifier, cancellationToken);
+        return inserted.Values.FirstOrDefault(t => t.ReferenceId == identifier) ?? Tracked(t => t.ReferenceId == identifier)
+            ?? await ByReferenceId.For(db)(db, identifier, cancellationToken);
     }
 
     // As OpenIddict does: a token this request already holds is returned as is, not read again.
@@ -67,6 +72,7 @@ internal sealed class HubTokenStore(
             VALUES ({token.Id}, {token.Application?.Id}, {token.Authorization?.Id}, {token.ConcurrencyToken}, {token.CreationDate}, {token.ExpirationDate},
                 {token.Payload}, {token.Properties}, {token.RedemptionDate}, {token.ReferenceId}, {token.Status}, {token.Subject}, {token.Type})
             """, cancellationToken);
+        inserted[token.Id] = token;
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
