@@ -413,9 +413,12 @@ const UPSTREAM_ID = 'mock-bank';
 const UPSTREAM_CALLBACK_PATH = `/upstream/${UPSTREAM_ID}/callback`;
 const UPSTREAM_TIMEOUT_MS = 10_000; // the hub's Hub__Federation__TimeoutSeconds default
 const UPSTREAM_STATE_TTL_MS = 15 * 60 * 1000; // an interaction's lifetime
-const UPSTREAM_COOKIE = 'peer_upstream';
+// One cookie per pending state, so that two federated logins in one browser do not overwrite each other's binding.
+const upstreamCookie = (state) => `peer_upstream_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+// eIDAS levels in order: what a source asserts is capped at the level it is registered for (as the hub does).
+const ACR_ORDER = ['eidas1', 'eidas2', 'eidas3'];
 const upstreamBasic = `Basic ${Buffer.from(`${encodeURIComponent(UPSTREAM_CLIENT_ID)}:${encodeURIComponent(UPSTREAM_CLIENT_SECRET)}`).toString('base64')}`;
-const pendingUpstream = new Map(); // state → { uid, nonce, verifier, binding }
+const pendingUpstream = new Map(); // state → { uid, nonce, verifier, binding, timer }
 const federatedAccounts = new Map(); // accountId → claims
 const accountByIdentityNumber = new Map(); // identity_number → accountId
 
@@ -437,8 +440,8 @@ async function startUpstreamLogin(res, interaction) {
   const nonce = randomBytes(16).toString('base64url');
   const verifier = randomBytes(32).toString('base64url');
   const binding = randomBytes(16).toString('base64url');
-  pendingUpstream.set(state, { uid: interaction.uid, nonce, verifier, binding });
-  setTimeout(() => pendingUpstream.delete(state), UPSTREAM_STATE_TTL_MS).unref();
+  const timer = setTimeout(() => pendingUpstream.delete(state), UPSTREAM_STATE_TTL_MS).unref();
+  pendingUpstream.set(state, { uid: interaction.uid, nonce, verifier, binding, timer });
   const target = new URL(metadata.authorization_endpoint);
   target.search = new URLSearchParams({
     response_type: 'code',
@@ -455,7 +458,7 @@ async function startUpstreamLogin(res, interaction) {
   }).toString();
   send(res, 303, '', {
     Location: target.href,
-    'Set-Cookie': `${UPSTREAM_COOKIE}=${binding}; Path=${UPSTREAM_CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age=${UPSTREAM_STATE_TTL_MS / 1000}`,
+    'Set-Cookie': `${upstreamCookie(state)}=${binding}; Path=${UPSTREAM_CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age=${UPSTREAM_STATE_TTL_MS / 1000}`,
   });
 }
 
@@ -480,6 +483,12 @@ async function upstreamJson(url, init, what) {
   return body;
 }
 
+// An unknown or missing level counts as the lowest.
+function cappedAcr(asserted) {
+  const level = Math.max(0, ACR_ORDER.indexOf(asserted));
+  return ACR_ORDER[Math.min(level, ACR_ORDER.indexOf(UPSTREAM_ACR))];
+}
+
 async function finishInteraction(res, uid, result) {
   const interaction = await provider.Interaction.find(uid);
   if (!interaction) {
@@ -499,12 +508,14 @@ async function handleUpstreamCallback(req, res, url) {
   }
   const state = url.searchParams.get('state') ?? '';
   const pending = pendingUpstream.get(state);
-  pendingUpstream.delete(state); // single use, whatever follows
-  if (!pending || !sameSecret(cookieValue(req, UPSTREAM_COOKIE), pending.binding)) {
+  // Only the browser that started this login can use (and so spend) its state.
+  if (!pending || !sameSecret(cookieValue(req, upstreamCookie(state)), pending.binding)) {
     send(res, 400, '<!DOCTYPE html><p>This sign-in response is unknown, already used, or from another browser.</p>');
     return;
   }
-  const clearCookie = `${UPSTREAM_COOKIE}=; Path=${UPSTREAM_CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age=0`;
+  pendingUpstream.delete(state); // single use, whatever follows
+  clearTimeout(pending.timer);
+  const clearCookie = `${upstreamCookie(state)}=; Path=${UPSTREAM_CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age=0`;
   res.setHeader('Set-Cookie', clearCookie);
   if (url.searchParams.has('error')) {
     await finishInteraction(res, pending.uid, {
@@ -530,7 +541,9 @@ async function handleUpstreamCallback(req, res, url) {
   const userinfo = metadata.userinfo_endpoint && tokens.access_token
     ? await upstreamJson(metadata.userinfo_endpoint, { headers: { Authorization: `Bearer ${tokens.access_token}`, Accept: 'application/json' } }, 'userinfo')
     : {};
-  if (userinfo.sub !== undefined && userinfo.sub !== payload.sub) throw new Error('upstream userinfo: sub differs from the ID token');
+  if (metadata.userinfo_endpoint && tokens.access_token && userinfo.sub !== payload.sub) {
+    throw new Error('upstream userinfo: sub is missing or differs from the ID token');
+  }
   const claims = { ...payload, ...userinfo };
   const identityNumber = typeof claims.identity_number === 'string' ? claims.identity_number : '';
   if (!identityNumber) {
@@ -551,8 +564,7 @@ async function handleUpstreamCallback(req, res, url) {
     email_verified: false,
   });
   await finishInteraction(res, pending.uid, {
-    // The source's level, never above what it is registered for (the hub caps it the same way).
-    login: { accountId, acr: UPSTREAM_ACR, amr: Array.isArray(payload.amr) ? payload.amr : undefined, remember: true },
+    login: { accountId, acr: cappedAcr(payload.acr), amr: Array.isArray(payload.amr) ? payload.amr : undefined, remember: true },
   });
 }
 
