@@ -109,6 +109,7 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         Uri? callback = null;
         var forms = 0;
         var credentialsSent = false;
+        var upstreamFormSeen = false;
         for (var hop = 0; hop < MaxHops && callback is null; hop++)
         {
             if (response.IsRedirect)
@@ -155,6 +156,7 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
                 // The mock upstream source: choose the person and press Sign in.
                 overrides["person"] = options.UpstreamPerson;
                 button = ("decision", "signin");
+                upstreamFormSeen = true;
             }
             var action = string.IsNullOrEmpty(form.Action) ? response.RequestUri : new Uri(response.RequestUri, form.Action);
             var fields = form.Fields(overrides, button);
@@ -171,6 +173,12 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         if (callback is null)
         {
             throw new BenchException($"no redirect to the redirect_uri after {MaxHops} hops", response.RequestUri.AbsolutePath);
+        }
+        if (options.Scenario == ScenarioNames.FederatedLogin && !upstreamFormSeen)
+        {
+            // Otherwise a server without an upstream source would be measured on its password login, without an error.
+            throw new BenchException("federated-login did not go through the upstream source's page",
+                "is the source registered at the hub, or the peer started with PEER_UPSTREAM_ISSUER?");
         }
 
         var parameters = ParseQuery(callback.Query);

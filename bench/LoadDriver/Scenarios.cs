@@ -61,7 +61,7 @@ internal sealed class LoginScenario(Oidc oidc, RunState state, DriverOptions opt
 {
     public override string Operation =>
         "one full login in a fresh cookie jar (connections reused): authorize (PKCE S256, state, nonce) → redirects and forms"
-        + (options.Scenario == ScenarioNames.FederatedLogin ? " (hub, upstream source's form, hub callback)" : " (sign-in form)")
+        + (options.Scenario == ScenarioNames.FederatedLogin ? " (the server, the upstream source's page, the server's callback)" : " (sign-in form)")
         + " → code → POST token (authorization_code, client_secret_basic) → GET userinfo; state, nonce, id_token and access_token checked";
 
     public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.LoginAsync(options.IdpHint, cancellationToken);
