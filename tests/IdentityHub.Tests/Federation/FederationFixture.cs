@@ -7,9 +7,12 @@ namespace IdentityHub.Tests.Federation;
 /// <summary>
 /// The hub on a loopback port with two upstream sources registered through the admin API, both served by one
 /// mock provider: <c>mock-bank</c> (registered eidas2) and <c>mock-low</c> (registered eidas1, to test capping).
+/// On the embedded SQLite database; <see cref="PostgresFederationFixture"/> is the same on PostgreSQL.
 /// </summary>
-public sealed class FederationFixture : IAsyncLifetime
+public class FederationFixture : IAsyncLifetime
 {
+    protected virtual HubDatabase Database => HubDatabase.Sqlite;
+
     public HubFactory Hub { get; private set; } = null!;
     public MockBank Bank { get; private set; } = null!;
     public string HubUrl { get; private set; } = "";
@@ -18,7 +21,7 @@ public sealed class FederationFixture : IAsyncLifetime
     {
         var port = Loopback.FreePort();
         HubUrl = $"http://localhost:{port}";
-        Hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new()
+        Hub = new HubFactory(Database, await HubFactory.NewDatabaseAsync(Database), new()
         {
             ["Hub:Issuer"] = HubUrl + "/",
             ["urls"] = HubUrl,
@@ -66,4 +69,10 @@ public sealed class FederationFixture : IAsyncLifetime
         await Bank.DisposeAsync();
         await Hub.DisposeAsync();
     }
+}
+
+/// <summary>The same hub and sources on PostgreSQL, where token rows (the federation client's state tokens too) are written with plain SQL.</summary>
+public sealed class PostgresFederationFixture : FederationFixture
+{
+    protected override HubDatabase Database => HubDatabase.Postgres;
 }

@@ -8,7 +8,12 @@ using Microsoft.IdentityModel.JsonWebTokens;
 namespace IdentityHub.Tests.Federation;
 
 /// <summary>Logging in through upstream identity sources (CONTRACT sections 2–4), against the mock provider.</summary>
-public sealed partial class FederationTests(FederationFixture fixture) : IClassFixture<FederationFixture>
+public sealed class FederationTests(FederationFixture fixture) : FederationTestsOn(fixture), IClassFixture<FederationFixture>;
+
+/// <summary>The same on PostgreSQL.</summary>
+public sealed class PostgresFederationTests(PostgresFederationFixture fixture) : FederationTestsOn(fixture), IClassFixture<PostgresFederationFixture>;
+
+public abstract partial class FederationTestsOn(FederationFixture fixture)
 {
     private string Hub => fixture.HubUrl;
 
