@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Protocol;
 
@@ -36,9 +37,13 @@ internal sealed class HubTokenStore(
         EF.CompileAsyncQuery((HubDbContext context, string referenceId, CancellationToken _) => context.Set<OpenIddictEntityFrameworkCoreToken>()
             .Include(t => t.Application).Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId)));
 
-    // Rows this request inserted with plain SQL, so not tracked: a reference token (an authorization code, the federation
-    // client's state token) is looked up by id right after its insert, to attach its payload.
+    // Rows this request created with plain SQL, so not tracked by the DbContext: a reference token (an authorization code,
+    // the federation client's state token) is looked up by id right after it is created, to attach its payload.
     private readonly Dictionary<string, OpenIddictEntityFrameworkCoreToken> inserted = new(StringComparer.Ordinal);
+
+    // Reference tokens created without their payload, which OpenIddict attaches a moment later in the same request,
+    // before the token leaves the hub: their row is written once, with the payload, instead of an INSERT then an UPDATE.
+    private readonly HashSet<string> awaitingPayload = new(StringComparer.Ordinal);
 
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
@@ -66,14 +71,22 @@ internal sealed class HubTokenStore(
             return;
         }
         token.Id ??= Guid.NewGuid().ToString();
+        inserted[token.Id] = token;
+        if (token.Payload is null && token.Type is TokenTypeIdentifiers.Private.AuthorizationCode or TokenTypeIdentifiers.Private.StateToken)
+        {
+            awaitingPayload.Add(token.Id);
+            return;
+        }
+        await InsertAsync(token, cancellationToken);
+    }
+
+    private async Task InsertAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken) =>
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO "OpenIddictTokens" ("Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate",
                 "Payload", "Properties", "RedemptionDate", "ReferenceId", "Status", "Subject", "Type")
             VALUES ({token.Id}, {token.Application?.Id}, {token.Authorization?.Id}, {token.ConcurrencyToken}, {token.CreationDate}, {token.ExpirationDate},
                 {token.Payload}, {token.Properties}, {token.RedemptionDate}, {token.ReferenceId}, {token.Status}, {token.Subject}, {token.Type})
             """, cancellationToken);
-        inserted[token.Id] = token;
-    }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
@@ -89,6 +102,12 @@ internal sealed class HubTokenStore(
                 lost.Add(token.Id);
                 throw;
             }
+            return;
+        }
+        if (token.Id is not null && awaitingPayload.Remove(token.Id))
+        {
+            token.ConcurrencyToken = Guid.NewGuid().ToString();
+            await InsertAsync(token, cancellationToken);
             return;
         }
         var expected = token.ConcurrencyToken;
