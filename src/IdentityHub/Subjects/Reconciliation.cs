@@ -67,7 +67,6 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
 
     private async Task<(ReconciliationOutcome Outcome, Person? Person)> ByPivotOrNewAsync(PivotIdentity pivot, string? identityNumber, CancellationToken cancellationToken)
     {
-
         var matches = await FindByPivotAsync(pivot, cancellationToken);
         // A record with another identity number is another person, however alike the pivots.
         matches = [.. matches.Where(p => identityNumber is null || p.IdentityNumber is null)];
