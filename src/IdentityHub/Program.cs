@@ -1,36 +1,40 @@
 using IdentityHub.Admin;
-using IdentityHub.Data;
 using IdentityHub.Federation;
 using IdentityHub.Hosting;
+using IdentityHub.IdentitySources;
 using IdentityHub.Localization;
 using IdentityHub.Login;
 using IdentityHub.Protocol;
 using IdentityHub.Registry;
 using IdentityHub.Sessions;
+using IdentityHub.Subjects;
 
 var builder = HubEnvironment.CreateBuilder(args);
 builder.AddHubHosting()
-    .AddData()
     .AddHubLocalization()
-    .AddProtocol()
-    .AddRegistry()
-    .AddLogin()
+    .AddSubjects()
+    .AddIdentitySources()
     .AddSessions()
+    .AddLogin()
+    .AddRegistry()
     .AddFederation()
+    .AddProtocol()
     .AddAdmin();
 
 var app = builder.Build();
 if (args is ["migrate", ..])
 {
-    await DataSetup.MigrateAsync(app.Services, CancellationToken.None);
+    await DatabaseSetup.MigrateAsync(app.Services, CancellationToken.None);
     return;
 }
 
-app.UseHubPipeline();
+app.UseHubHosting();
+app.UseProtocol();
+app.UseAdmin();
+app.UseHubRouting();
 app.MapHubHosting();
 app.MapProtocol();
 app.MapSessions();
 app.MapFederation();
 app.MapAdmin();
-app.MapRazorPages();
 app.Run();

@@ -1,3 +1,4 @@
+using IdentityHub.Errors;
 using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using OpenIddict.Abstractions;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.OpenApi;
+using OpenIddict.Server;
 using OpenIddict.Validation.AspNetCore;
 using Scalar.AspNetCore;
 
@@ -28,7 +30,10 @@ internal static class AdminSetup
             .RequireAuthenticatedUser()
             .RequireAssertion(context => context.User.HasScope(Scope)));
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminAuthorizationResults>();
+        builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
         builder.Services.AddHostedService<AdminClientBootstrap>();
+        // The admin API's scope is known to the server (a client_credentials grant may ask for it), never served to a person.
+        builder.Services.Configure<OpenIddictServerOptions>(options => options.Scopes.Add(Scope));
         builder.Services.AddScoped<RelyingPartyRegistry>();
         builder.Services.AddScoped<RegistryRecords>();
         builder.Services.AddScoped<IdentitySourceRegistry>();
@@ -82,25 +87,31 @@ internal static class AdminSetup
     }
 
     /// <summary>
+    /// API errors without a body (a JSON body that does not parse, for one) still get RFC 9457 problem details.
     /// Bodies are small JSON documents: anything bigger is refused before it is read, whether it announces its
     /// length or streams in chunks (the server then stops reading at the limit).
     /// </summary>
-    public static IApplicationBuilder UseAdminBodyLimit(this IApplicationBuilder app) => app.UseWhen(
-        http => http.Request.Path.StartsWithSegments("/api/admin"),
-        branch => branch.Use(async (http, next) =>
+    public static WebApplication UseAdmin(this WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), branch => branch.UseStatusCodePages());
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/admin"), branch => branch.Use(LimitBodyAsync));
+        return app;
+    }
+
+    private static async Task LimitBodyAsync(HttpContext http, RequestDelegate next)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            {
-                limit.MaxRequestBodySize = MaxBodyBytes;
-            }
-            if (http.Request.ContentLength > MaxBodyBytes)
-            {
-                await TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
-                    detail: $"Request bodies are limited to {MaxBodyBytes} bytes.").ExecuteAsync(http);
-                return;
-            }
-            await next(http);
-        }));
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            await TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                detail: $"Request bodies are limited to {MaxBodyBytes} bytes.").ExecuteAsync(http);
+            return;
+        }
+        await next(http);
+    }
 
     /// <summary>RFC 6750 3.1: a valid token without the scope is 403 <c>insufficient_scope</c>, naming the scope.</summary>
     private sealed class AdminAuthorizationResults : IAuthorizationMiddlewareResultHandler
@@ -113,7 +124,7 @@ internal static class AdminSetup
             {
                 await context.ForbidAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme, new(new Dictionary<string, string?>
                 {
-                    [OpenIddictValidationAspNetCoreConstants.Properties.Error] = "insufficient_scope",
+                    [OpenIddictValidationAspNetCoreConstants.Properties.Error] = HubErrors.InsufficientScope.OAuthError,
                     [OpenIddictValidationAspNetCoreConstants.Properties.ErrorDescription] = $"This API requires the scope {Scope}.",
                     [OpenIddictValidationAspNetCoreConstants.Properties.Scope] = Scope,
                 }));

@@ -1,5 +1,6 @@
 using IdentityHub.Data;
 using IdentityHub.IdentitySources;
+using IdentityHub.Subjects;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 
@@ -252,9 +253,9 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
         var mappings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (hubClaim, sourceClaim) in request.ClaimMappings ?? new Dictionary<string, string?>())
         {
-            if (!IdentitySource.MappableClaims.Contains(hubClaim))
+            if (!ScopesAndClaims.MappableClaims.Contains(hubClaim))
             {
-                errors.Add("claimMappings", $"'{hubClaim}' is not a claim of this hub; map one of: {string.Join(", ", IdentitySource.MappableClaims)}.");
+                errors.Add("claimMappings", $"'{hubClaim}' is not a claim of this hub; map one of: {string.Join(", ", ScopesAndClaims.MappableClaims)}.");
             }
             else if (string.IsNullOrWhiteSpace(sourceClaim) || sourceClaim.Trim().Length > 200)
             {

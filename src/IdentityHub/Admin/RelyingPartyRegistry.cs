@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using IdentityHub.Data;
-using IdentityHub.IdentitySources;
 using IdentityHub.Protocol;
+using IdentityHub.Subjects;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
@@ -28,12 +28,6 @@ public sealed record SaveResult(SaveOutcome Outcome, RelyingPartyResponse? Value
 public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplicationManager applications, IHttpClientFactory http, IHostEnvironment environment, TimeProvider time)
 {
     public const string JwksClient = "relying-party-jwks";
-
-    /// <summary>Every scope of CONTRACT section 2 a service may be allowed.</summary>
-    public static readonly IReadOnlySet<string> KnownScopes = new HashSet<string>(StringComparer.Ordinal)
-    {
-        Scopes.OpenId, Scopes.Profile, HubScopes.Birth, Scopes.Email, Scopes.Phone, Scopes.Address, "identity_number", "enterprise", Scopes.OfflineAccess,
-    };
 
     private static readonly string[] SupportedGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials];
 
@@ -290,7 +284,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         var backchannel = request.BackchannelLogoutUri is null ? null : errors.RequireRedirectableUri("backchannelLogoutUri", request.BackchannelLogoutUri, allowHttp);
 
         var scopes = (request.AllowedScopes ?? [Scopes.OpenId]).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var scope in scopes.Where(s => !KnownScopes.Contains(s)))
+        foreach (var scope in scopes.Where(s => !ScopesAndClaims.Names.Contains(s)))
         {
             errors.Add("allowedScopes", $"'{scope}' is not a scope of this hub.");
         }

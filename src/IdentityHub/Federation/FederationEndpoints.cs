@@ -1,4 +1,5 @@
 using IdentityHub.Data;
+using IdentityHub.Errors;
 using IdentityHub.IdentitySources;
 using IdentityHub.Login;
 using Microsoft.AspNetCore.Authentication;
@@ -8,36 +9,31 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Federation;
 
-/// <summary>Sending a person to an upstream source (/federation/{id}) and taking them back (/signin/{id}).</summary>
+/// <summary>Sending a person to an upstream source (/federation/{id}) and taking them back (/signin/{id}): Federation/README.md.</summary>
 internal static partial class FederationEndpoints
 {
     private const string JourneyItem = "hub_journey";
+    private const string LogCategory = "IdentityHub.Federation";
 
-    public static async Task<IResult> ChallengeAsync(string sourceId, string? journey, HttpContext http, HubDbContext db, LoginJourneys journeys,
-        SourceCatalog catalog, UpstreamRegistrations upstream, OpenIddictClientService client, ILogger<FederatedSignIn> logger, CancellationToken cancellationToken)
+    public static async Task<IResult> ChallengeAsync(string sourceId, string? journey, HttpContext http, HubDbContext db, AuthenticationStep step,
+        UpstreamRegistrations upstream, OpenIddictClientService client, ILoggerFactory logs, CancellationToken cancellationToken)
     {
-        var pending = await journeys.FindPendingAsync(http, journey, cancellationToken);
-        if (pending is null)
+        var visit = await step.BeginAsync(http, journey, sourceId, IdentitySourceKind.Oidc, cancellationToken);
+        if (visit.Pending is not { } pending)
         {
-            return Results.Redirect("/error/journey_expired");
-        }
-        var source = (await catalog.OfferedAsync(pending.AskedAcr, cancellationToken))
-            .FirstOrDefault(s => s.Id == sourceId && s.Kind == IdentitySourceKind.Oidc);
-        if (source is null)
-        {
-            return Results.Redirect($"/login/{Uri.EscapeDataString(pending.Id)}?notice=unknown_source");
+            return Results.Redirect(visit.Elsewhere!);
         }
 
         await upstream.EnsureCurrentAsync(db, cancellationToken);
         var properties = new AuthenticationProperties(new Dictionary<string, string?>
         {
-            [OpenIddictClientAspNetCoreConstants.Properties.RegistrationId] = source.Id,
-            [JourneyItem] = pending.Id,
+            [OpenIddictClientAspNetCoreConstants.Properties.RegistrationId] = sourceId,
+            [JourneyItem] = pending.JourneyId,
         })
         {
             RedirectUri = "/",
         };
-        // The person re-authenticates at the source when the service demanded it (CONTRACT section 2).
+        // The person re-authenticates at the source when the service demanded it (docs/integration.md, "Levels of assurance").
         if (pending.ForceAuthentication)
         {
             properties.Parameters[Parameters.Prompt] = PromptValues.Login;
@@ -55,20 +51,21 @@ internal static partial class FederationEndpoints
         {
             // Read the source's discovery document first (OpenIddict caches it for the challenge): a source that
             // is down or slow gets a page of ours, not OpenIddict's plain-text error.
-            await client.GetServerConfigurationByRegistrationIdAsync(source.Id, cancellationToken);
+            await client.GetServerConfigurationByRegistrationIdAsync(sourceId, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The person may pick another source, so the journey stays open.
-            LogUnavailable(logger, source.Id, exception);
-            return Results.Redirect($"/error/source_unavailable?journey={Uri.EscapeDataString(pending.Id)}");
+            LogUnavailable(logs.CreateLogger(LogCategory), sourceId, exception);
+            return Results.Redirect(AuthenticationStep.RetryUrl(pending, HubErrors.SourceUnavailable));
         }
         return Results.Challenge(properties, [OpenIddictClientAspNetCoreDefaults.AuthenticationScheme]);
     }
 
-    public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, LoginJourneys journeys, FederatedSignIn signIn,
-        ILogger<FederatedSignIn> logger, CancellationToken cancellationToken)
+    public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, AuthenticationStep step, TimeProvider time,
+        ILoggerFactory logs, CancellationToken cancellationToken)
     {
+        var logger = logs.CreateLogger(LogCategory);
         AuthenticateResult result;
         try
         {
@@ -78,7 +75,7 @@ internal static partial class FederationEndpoints
         {
             // The token or userinfo request to the source failed or timed out.
             LogUnavailable(logger, sourceId, exception);
-            return Results.Redirect("/error/source_unavailable");
+            return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.SourceUnavailable));
         }
 
         // Only a callback carrying a valid, unused state token names a journey: a forged or replayed one ends here.
@@ -88,33 +85,33 @@ internal static partial class FederationEndpoints
             ? $"{code}: {Item(OpenIddictClientAspNetCoreConstants.Properties.ErrorDescription)}"
             : result.Failure?.Message ?? "no pending login journey for this state");
         var journeyId = Item(JourneyItem);
-        var journey = journeyId is null ? null : await journeys.FindPendingAsync(http, journeyId, cancellationToken);
-        if (journey is null || Item(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId) != sourceId)
+        var visit = journeyId is null || Item(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId) != sourceId
+            ? null
+            : await step.BeginAsync(http, journeyId, sourceId, IdentitySourceKind.Oidc, cancellationToken);
+        if (visit?.Pending is not { } pending)
         {
             // Forged and replayed callbacks end here, and so does a callback whose ID token could not be validated
             // (for instance signed with a key the source published after the hub last read its keys): say which.
             LogRefusedCallback(logger, sourceId, Reason());
-            return Results.Redirect("/error/invalid_callback");
+            return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidCallback));
         }
 
         if (!result.Succeeded || result.Principal is null)
         {
-            var error = Item(OpenIddictClientAspNetCoreConstants.Properties.Error);
-            if (error == Errors.AccessDenied)
+            if (Item(OpenIddictClientAspNetCoreConstants.Properties.Error) == HubErrors.AccessDenied.OAuthError)
             {
                 // The person cancelled at the source: back to the service at once, as they asked.
-                await journeys.FailAsync(journey, Errors.AccessDenied, "The person cancelled the login at the identity source.", cancellationToken);
-                return Results.Redirect(LoginJourneys.ResumeUrl(journey));
+                return Results.Redirect(await step.CancelAsync(http, pending, cancellationToken));
             }
             LogRefusedCallback(logger, sourceId, Reason());
-            await journeys.FailAsync(journey, Errors.AccessDenied, "The identity source did not authenticate the person.", cancellationToken);
-            return Results.Redirect($"/error/invalid_callback?journey={Uri.EscapeDataString(journey.Id)}");
+            return Results.Redirect(await step.FailAsync(http, pending, HubErrors.InvalidCallback, "The identity source did not authenticate the person.", cancellationToken));
         }
 
-        var outcome = await signIn.CompleteAsync(http, sourceId, journey, result.Principal, cancellationToken);
-        return Results.Redirect(outcome.ErrorCode is null
-            ? LoginJourneys.ResumeUrl(journey)
-            : $"/error/{outcome.ErrorCode}?journey={Uri.EscapeDataString(journey.Id)}");
+        var mapped = UpstreamIdentity.From(result.Principal, pending.Source, time.GetUtcNow());
+        return Results.Redirect(mapped.Identity is { } identity
+            ? await step.CompleteAsync(http, pending, identity, cancellationToken)
+            : await step.FailAsync(http, pending, HubErrors.IncompleteIdentity,
+                $"The identity source did not provide a complete identity (missing or invalid: {string.Join(", ", mapped.Missing)}).", cancellationToken));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} could not be reached.")]

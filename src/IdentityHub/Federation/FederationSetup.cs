@@ -1,10 +1,25 @@
+using System.ComponentModel.DataAnnotations;
 using IdentityHub.Hosting;
-using IdentityHub.Subjects;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Client;
+using OpenIddict.Server;
 using Polly;
 
 namespace IdentityHub.Federation;
+
+/// <summary><c>Hub:Federation</c>: how the hub talks to upstream identity sources.</summary>
+public sealed class FederationOptions
+{
+    public const string Section = "Hub:Federation";
+
+    /// <summary>How long the hub waits for an upstream source (discovery, token, userinfo) before giving up.</summary>
+    [Range(1, 120)]
+    public int TimeoutSeconds { get; set; } = 10;
+}
+
+[OptionsValidator]
+public sealed partial class FederationOptionsValidator : IValidateOptions<FederationOptions>;
 
 /// <summary>
 /// The hub as an OpenID Connect client of upstream identity sources, with OpenIddict's client (see
@@ -15,9 +30,12 @@ internal static class FederationSetup
 {
     public static WebApplicationBuilder AddFederation(this WebApplicationBuilder builder)
     {
+        builder.Services.AddValidatedOptions<FederationOptions, FederationOptionsValidator>(FederationOptions.Section);
         var hub = HubEnvironment.Options(builder);
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
-        var timeout = TimeSpan.FromSeconds(hub.Federation.TimeoutSeconds);
+        // Read here for the HTTP pipeline; a value out of range stops the start before any request (ValidateOnStart).
+        var federation = builder.Configuration.GetSection(FederationOptions.Section).Get<FederationOptions>() ?? new FederationOptions();
+        var timeout = TimeSpan.FromSeconds(Math.Clamp(federation.TimeoutSeconds, 1, 120));
 
         builder.Services.AddOpenIddict().AddClient(client =>
         {
@@ -41,11 +59,10 @@ internal static class FederationSetup
             client.UseSystemNetHttp().SetHttpResiliencePipeline(pipeline => pipeline.AddTimeout(timeout));
         });
 
+        builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>, StateTokenKeys>();
         builder.Services.AddSingleton<UpstreamRegistrations>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>>(services => services.GetRequiredService<UpstreamRegistrations>());
         builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictClientOptions>>(services => services.GetRequiredService<UpstreamRegistrations>());
-        builder.Services.AddScoped<FederatedSignIn>();
-        builder.Services.AddScoped<Reconciliation>();
         return builder;
     }
 
@@ -55,5 +72,19 @@ internal static class FederationSetup
         app.MapMethods("/signin/{sourceId}", [HttpMethods.Get, HttpMethods.Post], FederationEndpoints.CallbackAsync)
             .DisableAntiforgery().ExcludeFromDescription();
         return app;
+    }
+}
+
+/// <summary>
+/// The upstream client protects its state tokens with the hub's own keys, those the server keeps in the database
+/// (ES256 to sign, the symmetric key to encrypt), so any instance can read a state token another one issued.
+/// </summary>
+internal sealed class StateTokenKeys(IOptionsMonitor<OpenIddictServerOptions> server) : IConfigureOptions<OpenIddictClientOptions>
+{
+    public void Configure(OpenIddictClientOptions options)
+    {
+        var keys = server.CurrentValue;
+        options.SigningCredentials.AddRange(keys.SigningCredentials.Where(c => c.Key is ECDsaSecurityKey));
+        options.EncryptionCredentials.AddRange(keys.EncryptionCredentials.Where(c => c.Key is SymmetricSecurityKey));
     }
 }

@@ -2,19 +2,20 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using IdentityHub.IdentitySources;
+using IdentityHub.Login;
 using IdentityHub.Subjects;
 
 namespace IdentityHub.Federation;
 
 /// <summary>
 /// What an upstream source said about a person, turned into the hub's terms through the source's
-/// <c>claimMappings</c> (hub claim → source claim; unmapped claims keep their standard names).
+/// <c>claimMappings</c> (hub claim → source claim; unmapped claims keep their standard names): the identity handed to
+/// the journey, or the claims that were missing or invalid.
 /// </summary>
-public sealed record UpstreamIdentity(
-    PivotIdentity? Pivot, IReadOnlyList<string> Missing, string? IdentityNumber, string? Email, bool EmailVerified,
-    string? PhoneNumber, bool PhoneNumberVerified, string Acr, string Amr, DateTimeOffset? AuthenticatedAt)
+public sealed record UpstreamIdentity(AuthenticatedIdentity? Identity, IReadOnlyList<string> Missing)
 {
-    public static UpstreamIdentity From(ClaimsPrincipal principal, IdentitySource source)
+    /// <param name="now">When the callback arrived: the authentication time when the source gives none.</param>
+    public static UpstreamIdentity From(ClaimsPrincipal principal, IdentitySource source, DateTimeOffset now)
     {
         string? Value(string hubClaim)
         {
@@ -54,32 +55,33 @@ public sealed record UpstreamIdentity(
         {
             missing.Add("gender");
         }
-        var number = Value("identity_number");
+        var number = Value(HubClaims.IdentityNumber);
         if (number is not null && (number.Length != 12 || !number.All(char.IsAsciiDigit)))
         {
-            missing.Add("identity_number");
+            missing.Add(HubClaims.IdentityNumber);
         }
-
-        var pivot = missing.Count == 0
-            ? new PivotIdentity { GivenName = givenName, FamilyName = familyName, Birthdate = birthdate!.Value, Gender = gender!.Value, Birthplace = birthplace, Birthcountry = birthcountry }
-            : null;
+        if (missing.Count > 0)
+        {
+            return new UpstreamIdentity(null, missing);
+        }
 
         // The level reached is what the source asserted, never more than it is registered for.
         var asserted = principal.FindFirst("acr")?.Value;
         var acr = AssuranceLevels.Rank(asserted) < 0 ? AssuranceLevels.Low
             : AssuranceLevels.Rank(asserted) > AssuranceLevels.Rank(source.Acr) ? source.Acr
             : asserted!;
+        var authenticatedAt = long.TryParse(principal.FindFirst("auth_time")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds) : now;
 
-        var authTime = long.TryParse(principal.FindFirst("auth_time")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null;
-
-        return new UpstreamIdentity(pivot, missing, missing.Contains("identity_number") ? null : number,
-            Value("email"), IsTrue(Value("email_verified")), Value("phone_number"), IsTrue(Value("phone_number_verified")),
-            acr, Methods(principal), authTime);
+        var pivot = new PivotIdentity { GivenName = givenName, FamilyName = familyName, Birthdate = birthdate!.Value, Gender = gender!.Value, Birthplace = birthplace, Birthcountry = birthcountry };
+        var contact = new ContactDetails(Value("email"), IsTrue(Value("email_verified")), Value("phone_number"), IsTrue(Value("phone_number_verified")));
+        return new UpstreamIdentity(
+            new AuthenticatedIdentity(source.Id, acr, Methods(principal), authenticatedAt, pivot, number, contact, Enterprises(source, Value)),
+            []);
     }
 
     /// <summary>RFC 8176 values the source reported; "ext" (authenticated elsewhere) when it reported none.</summary>
-    private static string Methods(ClaimsPrincipal principal)
+    private static List<string> Methods(ClaimsPrincipal principal)
     {
         var values = new List<string>();
         foreach (var claim in principal.FindAll("amr"))
@@ -94,8 +96,26 @@ public sealed record UpstreamIdentity(
             }
         }
         var methods = values.Where(v => v.Length is > 0 and <= 16 && v.All(char.IsAsciiLetterOrDigit)).Distinct().Take(5).ToList();
-        return methods.Count == 0 ? "ext" : string.Join(' ', methods);
+        return methods.Count == 0 ? ["ext"] : methods;
     }
+
+    /// <summary>
+    /// A representation the source asserts, trusted only from a source registered for enterprises: a source for
+    /// individuals cannot make a person a company's representative. The tax code must be well formed (10 digits, or
+    /// 10 digits, '-' and 3 for a dependent unit); otherwise the assertion is ignored.
+    /// </summary>
+    private static List<EnterpriseAssertion> Enterprises(IdentitySource source, Func<string, string?> value)
+    {
+        if (source.Subjects == SourceSubjects.Individuals || value(HubClaims.EnterpriseId) is not { } id || !IsTaxCode(id))
+        {
+            return [];
+        }
+        return [new EnterpriseAssertion(id, value(HubClaims.EnterpriseName), value(HubClaims.EnterpriseRole))];
+    }
+
+    private static bool IsTaxCode(string value) =>
+        value.Length is 10 or 14 && value[..10].All(char.IsAsciiDigit)
+        && (value.Length == 10 || (value[10] == '-' && value[11..].All(char.IsAsciiDigit)));
 
     private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 }

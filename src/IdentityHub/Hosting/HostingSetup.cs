@@ -1,22 +1,19 @@
-using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
-using IdentityHub.Admin;
 using IdentityHub.Data;
-using IdentityHub.Subjects;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Hosting;
 
+/// <summary>What every feature stands on: options, the database, the key ring, pages, health, and the request pipeline's frame.</summary>
 internal static class HostingSetup
 {
     public static WebApplicationBuilder AddHubHosting(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<HubOptions, HubOptionsValidator>(HubOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddHubDatabase();
 
         var hub = HubEnvironment.Options(builder);
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("IdentityHub");
@@ -30,12 +27,10 @@ internal static class HostingSetup
             dataProtection.PersistKeysToDbContext<HubDbContext>();
         }
 
-        builder.Services.AddSingleton(services => LoadPairwiseKey(services));
-        builder.Services.AddScoped<PairwiseSubjects>();
-
         builder.Services.AddRazorPages();
         // Vietnamese and French text is written as characters, not as numeric entities.
         builder.Services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
+        builder.Services.AddHostedService<ExpiredRecordsCleanup>();
 
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
@@ -43,20 +38,21 @@ internal static class HostingSetup
         return builder;
     }
 
-    public static WebApplication UseHubPipeline(this WebApplication app)
+    /// <summary>The outermost middleware: unexpected failures become the error page, and every response carries the security headers.</summary>
+    public static WebApplication UseHubHosting(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error/server_error");
         }
         app.UseSecurityHeaders();
-        app.Use(app.Services.GetRequiredService<Protocol.MetadataCache>().InvokeAsync);
+        return app;
+    }
+
+    /// <summary>After each feature's own middleware: language, static files, endpoints, authentication and CSRF protection.</summary>
+    public static WebApplication UseHubRouting(this WebApplication app)
+    {
         app.UseRequestLocalization();
-        // OpenIddict errors that must not go back to a service are shown by the error page.
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
-        // API errors without a body (a JSON body that does not parse, for one) still get RFC 9457 problem details.
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), branch => branch.UseStatusCodePages());
-        app.UseAdminBodyLimit();
         app.UseStaticFiles();
         app.UseRouting();
         app.UseAuthentication();
@@ -69,53 +65,8 @@ internal static class HostingSetup
     {
         app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapRazorPages();
         return app;
-    }
-
-    /// <summary>
-    /// The pairwise-subject key comes from configuration. Only in Development may the hub make one up, and
-    /// then it keeps it in the database (protected) so every instance and every restart derives the same subjects.
-    /// </summary>
-    private static PairwiseKey LoadPairwiseKey(IServiceProvider services)
-    {
-        var options = services.GetRequiredService<IOptions<HubOptions>>().Value;
-        if (!string.IsNullOrEmpty(options.Subjects.PairwiseKey))
-        {
-            var configured = Convert.FromBase64String(options.Subjects.PairwiseKey);
-            return configured.Length >= 32 ? new PairwiseKey(configured)
-                : throw new OptionsValidationException(HubOptions.Section, typeof(HubOptions), ["Hub:Subjects:PairwiseKey must be at least 32 bytes, base64-encoded."]);
-        }
-        if (!services.GetRequiredService<IHostEnvironment>().IsDevelopment())
-        {
-            throw new OptionsValidationException(HubOptions.Section, typeof(HubOptions),
-                ["Hub:Subjects:PairwiseKey (Hub__Subjects__PairwiseKey) is required outside Development: 32 random bytes, base64-encoded."]);
-        }
-
-        const string name = "pairwise-subject-key";
-        using var scope = services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        var protector = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("IdentityHub.DeploymentSecrets");
-        var stored = db.DeploymentSecrets.AsNoTracking().FirstOrDefault(s => s.Name == name);
-        if (stored is null)
-        {
-            db.DeploymentSecrets.Add(new DeploymentSecret
-            {
-                Name = name,
-                ProtectedValue = Convert.ToBase64String(protector.Protect(RandomNumberGenerator.GetBytes(32))),
-                CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
-            });
-            try
-            {
-                db.SaveChanges();
-            }
-            catch (DbUpdateException)
-            {
-                // Another instance stored one first.
-            }
-            db.ChangeTracker.Clear();
-            stored = db.DeploymentSecrets.AsNoTracking().First(s => s.Name == name);
-        }
-        return new PairwiseKey(protector.Unprotect(Convert.FromBase64String(stored.ProtectedValue)));
     }
 
     private sealed class DatabaseHealthCheck(HubDbContext db) : IHealthCheck

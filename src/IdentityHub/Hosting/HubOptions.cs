@@ -1,8 +1,12 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Hosting;
 
-/// <summary>Everything under the <c>Hub</c> configuration section (CONTRACT section 1).</summary>
+/// <summary>
+/// The hub-wide part of the <c>Hub</c> configuration section (docs/integration.md, "Configuration and operations"):
+/// issuer, transport, database, demo data, key ring. Each feature binds its own sub-section with its own options.
+/// </summary>
 public sealed class HubOptions
 {
     public const string Section = "Hub";
@@ -14,30 +18,13 @@ public sealed class HubOptions
     public bool? RequireHttps { get; set; }
 
     [Required]
+    [ValidateObjectMembers]
     public DatabaseOptions Database { get; set; } = new();
 
     public SeedOptions Seed { get; set; } = new();
 
+    [ValidateObjectMembers]
     public DataProtectionSettings DataProtection { get; set; } = new();
-
-    public SubjectOptions Subjects { get; set; } = new();
-
-    public BootstrapOptions Bootstrap { get; set; } = new();
-
-    public FederationOptions Federation { get; set; } = new();
-}
-
-public sealed class FederationOptions
-{
-    /// <summary>How long the hub waits for an upstream source (discovery, token, userinfo) before giving up.</summary>
-    [Range(1, 120)]
-    public int TimeoutSeconds { get; set; } = 10;
-}
-
-public sealed class BootstrapOptions
-{
-    /// <summary>When set, the confidential client <c>hub-admin</c> (client_credentials, scope <c>hub.admin</c>) is created or updated at start-up with this secret.</summary>
-    public string? AdminClientSecret { get; set; }
 }
 
 public enum DatabaseProvider
@@ -48,12 +35,13 @@ public enum DatabaseProvider
 
 public sealed class DatabaseOptions
 {
+    [EnumDataType(typeof(DatabaseProvider))]
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 }
 
 public sealed class SeedOptions
 {
-    /// <summary>Seed the demo data of CONTRACT section 7; defaults to true in Development only.</summary>
+    /// <summary>Seed the demo data (docs/integration.md); defaults to true in Development only.</summary>
     public bool? Demo { get; set; }
 }
 
@@ -65,18 +53,29 @@ public enum DataProtectionStore
 
 public sealed class DataProtectionSettings
 {
+    [EnumDataType(typeof(DataProtectionStore))]
     public DataProtectionStore Store { get; set; } = DataProtectionStore.Database;
 
     /// <summary>Folder of the key ring when <see cref="Store"/> is <c>FileSystem</c>.</summary>
+    [Required]
     public string Path { get; set; } = "keys";
 }
 
-public sealed class SubjectOptions
+/// <summary>
+/// Checks the data annotations of the options and, through <see cref="ValidateObjectMembersAttribute"/>, of every
+/// nested options object, which <c>ValidateDataAnnotations</c> alone never looks into (generated at compile time).
+/// </summary>
+[OptionsValidator]
+public sealed partial class HubOptionsValidator : IValidateOptions<HubOptions>;
+
+/// <summary>One way every feature registers its options: bound to its section, validated in depth, checked at start-up.</summary>
+public static class HubOptionsRegistration
 {
-    /// <summary>
-    /// Base64 key (at least 32 bytes) of the keyed hash behind pairwise <c>sub</c> values. A deployment secret:
-    /// changing it changes every person's identifier at every service. Generated and kept in the database
-    /// when absent in Development; required elsewhere.
-    /// </summary>
-    public string? PairwiseKey { get; set; }
+    public static OptionsBuilder<T> AddValidatedOptions<T, TValidator>(this IServiceCollection services, string section)
+        where T : class
+        where TValidator : class, IValidateOptions<T>
+    {
+        services.AddSingleton<IValidateOptions<T>, TValidator>();
+        return services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+    }
 }

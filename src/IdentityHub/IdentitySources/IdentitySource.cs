@@ -13,14 +13,6 @@ public sealed class IdentitySource
     /// <summary>Data-protection purpose of <see cref="ProtectedClientSecret"/>; whoever signs in at the source unprotects with it.</summary>
     public const string ClientSecretPurpose = "IdentityHub.IdentitySources.ClientSecret";
 
-    /// <summary>The hub's claims a source may supply (CONTRACT section 2); <see cref="ClaimMappings"/> keys are among them.</summary>
-    public static IReadOnlySet<string> MappableClaims { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "given_name", "family_name", "preferred_username", "gender", "birthdate", "birthplace", "birthcountry",
-        "email", "email_verified", "phone_number", "phone_number_verified", "address", "identity_number",
-        "enterprise_id", "enterprise_name", "enterprise_role",
-    };
-
     /// <summary>Also a path segment of the callback <c>{issuer}/signin/{id}</c> registered at the source.</summary>
     public required string Id { get; set; }
     public required string DisplayName { get; set; }
@@ -52,7 +44,7 @@ public sealed class IdentitySource
     /// <summary>Scopes the hub asks the upstream provider for, <c>openid</c> among them; empty for the registry.</summary>
     public IReadOnlyList<string> Scopes { get; set; } = [];
 
-    /// <summary>Hub claim → the source's claim carrying it, where the names differ.</summary>
+    /// <summary>Hub claim (one of <c>ScopesAndClaims.MappableClaims</c>) → the source's claim carrying it, where the names differ.</summary>
     public IReadOnlyDictionary<string, string> ClaimMappings { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public DateTimeOffset CreatedAt { get; set; }

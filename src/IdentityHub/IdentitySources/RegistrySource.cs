@@ -1,12 +1,17 @@
 using IdentityHub.Data;
+using IdentityHub.Hosting;
+using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.IdentitySources;
 
-internal static class RegistrySource
+/// <summary>The national registry, the hub's built-in identity source: always present, created on first start.</summary>
+internal sealed class RegistrySource(IServiceProvider services) : StartupTask
 {
-    /// <summary>The national registry is always an identity source; it is created on first start.</summary>
-    public static async Task EnsureAsync(IServiceProvider services, CancellationToken cancellationToken)
+    /// <summary>What a registry password alone reaches (docs/integration.md, "Levels of assurance").</summary>
+    public const string PasswordLevel = AssuranceLevels.Low;
+
+    public override async Task StartingAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
@@ -20,7 +25,7 @@ internal static class RegistrySource
             Id = IdentitySource.RegistryId,
             DisplayName = "Cơ sở dữ liệu quốc gia về dân cư",
             Kind = IdentitySourceKind.Registry,
-            // The highest level it can reach (with TOTP); a password alone yields eidas1.
+            // The highest level it can reach (with a second factor); a password alone yields PasswordLevel.
             Acr = AssuranceLevels.Substantial,
             Subjects = SourceSubjects.Both,
             CreatedAt = now,
@@ -39,5 +44,15 @@ internal static class RegistrySource
                 throw;
             }
         }
+    }
+}
+
+internal static class IdentitySourcesSetup
+{
+    public static WebApplicationBuilder AddIdentitySources(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<SourceCatalog>();
+        builder.Services.AddHostedService<RegistrySource>();
+        return builder;
     }
 }

@@ -1,6 +1,5 @@
 using IdentityHub.Data;
-using IdentityHub.Login;
-using IdentityHub.Registry;
+using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.IdentitySources;
@@ -17,17 +16,19 @@ public sealed class SourceCatalog(HubDbContext db)
             .ThenBy(s => s.DisplayName, StringComparer.CurrentCulture)];
     }
 
+    /// <summary>The source <paramref name="id"/> if it may be offered for <paramref name="askedAcr"/>; null otherwise.</summary>
+    public async Task<IdentitySource?> FindOfferedAsync(string id, string? askedAcr, CancellationToken cancellationToken) =>
+        await db.IdentitySources.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.Enabled, cancellationToken) is { } source
+            && AssuranceLevels.Satisfies(Reachable(source), askedAcr)
+            ? source
+            : null;
+
     /// <summary>
     /// The registry reaches its registered level only with a second factor; until then a password gives
-    /// <see cref="PasswordSignIn.Level"/>. An upstream source reaches what it is registered for.
+    /// <see cref="RegistrySource.PasswordLevel"/>. An upstream source reaches what it is registered for.
     /// </summary>
     public static string Reachable(IdentitySource source) =>
-        source.Kind == IdentitySourceKind.Registry && AssuranceLevels.Rank(source.Acr) > AssuranceLevels.Rank(PasswordSignIn.Level)
-            ? PasswordSignIn.Level
+        source.Kind == IdentitySourceKind.Registry && AssuranceLevels.Rank(source.Acr) > AssuranceLevels.Rank(RegistrySource.PasswordLevel)
+            ? RegistrySource.PasswordLevel
             : source.Acr;
-
-    /// <summary>Where the browser goes to authenticate at <paramref name="source"/> for <paramref name="journey"/>.</summary>
-    public static string StartUrl(IdentitySource source, LoginJourney journey) => source.Kind == IdentitySourceKind.Registry
-        ? $"/registry/signin?journey={Uri.EscapeDataString(journey.Id)}"
-        : $"/federation/{Uri.EscapeDataString(source.Id)}?journey={Uri.EscapeDataString(journey.Id)}";
 }

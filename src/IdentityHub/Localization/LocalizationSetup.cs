@@ -28,4 +28,18 @@ internal static class LocalizationSetup
         });
         return builder;
     }
+
+    /// <summary><c>ui_locales</c> (OIDC Core 3.1.2.1): the first supported language wins for the hub's pages of this login.</summary>
+    public static void RememberUiLocales(HttpContext http, string? uiLocales)
+    {
+        var culture = uiLocales?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(tag => tag.Split('-')[0].ToLowerInvariant())
+            .FirstOrDefault(SupportedCultures.Contains);
+        if (culture is not null)
+        {
+            http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+                CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
+                new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = http.Request.IsHttps, IsEssential = true });
+        }
+    }
 }

@@ -32,13 +32,32 @@ public sealed class LoginJourney
     /// <summary><c>max_age</c> in seconds, passed on to upstream sources.</summary>
     public long? MaxAge { get; set; }
 
-    public DateTimeOffset? CompletedAt { get; set; }
-    public DateTimeOffset? ConsumedAt { get; set; }
+    /// <summary>Where the journey stands: the only step whose page or callback it accepts.</summary>
+    public LoginStep Step { get; set; } = LoginStep.Authenticate;
+
+    /// <summary>The hub session the journey ended with, when it ended with one.</summary>
     public string? SessionId { get; set; }
 
-    /// <summary>Set when the journey ended without a login: the service receives this OAuth error.</summary>
+    /// <summary>Set when the journey ended without a login: a code of the hub's error table (the service receives its OAuth error).</summary>
     public string? Error { get; set; }
     public string? ErrorDescription { get; set; }
+}
+
+/// <summary>
+/// The steps of a login, in order (Login/README.md draws them). Each page or callback of a step accepts a journey only
+/// while it is at that step, and moves it on with one conditional update: a bookmarked, replayed or skipped step finds
+/// nothing to act on, on any instance.
+/// </summary>
+public enum LoginStep
+{
+    /// <summary>Choosing an identity source and proving who one is there, until a source hands over an identity.</summary>
+    Authenticate,
+
+    /// <summary>Ended, with a session or an error, and waiting for the browser to come back to the authorization endpoint.</summary>
+    Resume,
+
+    /// <summary>The service has its answer; nothing more can happen.</summary>
+    Done,
 }
 
 internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<LoginJourney>
@@ -50,6 +69,7 @@ internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<Login
         builder.Property(j => j.BrowserBinding).HasMaxLength(64);
         builder.Property(j => j.ClientId).HasMaxLength(100);
         builder.Property(j => j.AuthorizeQuery).HasMaxLength(8000);
+        builder.Property(j => j.Step).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.SessionId).HasMaxLength(43);
         builder.Property(j => j.AskedAcr).HasMaxLength(16);
         builder.Property(j => j.Error).HasMaxLength(64);

@@ -1,34 +1,160 @@
 using System.Security.Cryptography;
 using System.Text;
 using IdentityHub.Data;
+using IdentityHub.Errors;
+using IdentityHub.IdentitySources;
+using IdentityHub.Localization;
 using IdentityHub.Sessions;
+using IdentityHub.Subjects;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Login;
 
 /// <summary>
-/// Starts a journey when a service sends a person who must authenticate, finds it again on the identity
-/// source's pages, and hands the established session back to the authorization endpoint exactly once.
+/// The login journey (Login/README.md): decides what an authorization request needs, keeps the request while the
+/// person goes through the steps, lets each step act only in its turn, and hands the outcome back to the
+/// authorization endpoint exactly once.
 /// </summary>
-public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSessions sessions)
+public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSessions sessions, SourceCatalog catalog)
 {
+    /// <summary>The parameter that brings the browser back to <c>/connect/authorize</c> from a journey.</summary>
     public const string ResumeParameter = "hub_journey";
+
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
     private const string BrowserCookie = "hub.browser";
 
-    public async Task<LoginJourney> StartAsync(HttpContext http, string clientId, string authorizeQuery, string? askedAcr, bool forceAuthentication, long? maxAge, CancellationToken cancellationToken)
+    /// <summary>
+    /// What <c>/connect/authorize</c> does with a validated request: the outcome of the journey the browser comes back
+    /// from; else the browser's session when it is good enough; else the first step of a new journey.
+    /// </summary>
+    public async Task<LoginDecision> DecideAsync(HttpContext http, LoginRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ResumedJourney is { Length: > 0 } journeyId && await ConsumeAsync(http, journeyId, cancellationToken) is { } ended)
+        {
+            if (ended.Error is not null)
+            {
+                return new LoginDecision.Refuse(HubErrors.Find(ended.Error) ?? HubErrors.AccessDenied, ended.ErrorDescription ?? "The login did not complete.");
+            }
+            if (ended.Session is { } finished)
+            {
+                // The hand-off checked the level; the request it resumes is checked again, whatever came in between.
+                return AssuranceLevels.Satisfies(finished.Acr, request.AskedAcr)
+                    ? new LoginDecision.SignIn(finished)
+                    : new LoginDecision.Refuse(HubErrors.InsufficientAssurance, $"The identity source reached {finished.Acr}, below the level asked ({request.AskedAcr}).");
+            }
+        }
+
+        var current = await sessions.FindCurrentAsync(http, cancellationToken);
+        if (current is not null && !request.ForceAuthentication && !TooOld(current, request.MaxAge)
+            && AssuranceLevels.Satisfies(current.Acr, request.AskedAcr))
+        {
+            return new LoginDecision.SignIn(current);
+        }
+
+        var offered = await catalog.OfferedAsync(request.AskedAcr, cancellationToken);
+        if (offered.Count == 0)
+        {
+            return new LoginDecision.Refuse(HubErrors.NoSourceForLevel,
+                $"No identity source available to this service can reach the level of assurance asked ({request.AskedAcr}).");
+        }
+        if (request.PromptNone)
+        {
+            return new LoginDecision.Refuse(HubErrors.LoginRequired, "The person must authenticate.");
+        }
+        LocalizationSetup.RememberUiLocales(http, request.UiLocales);
+        var journey = await StartAsync(http, request, cancellationToken);
+        return new LoginDecision.Redirect(FirstStep(journey, offered, request.IdpHint));
+    }
+
+    /// <summary>
+    /// The journey of this browser named <paramref name="id"/>, if it is at <paramref name="step"/>. Otherwise the error
+    /// to show: <see cref="HubErrors.JourneyExpired"/> when there is no such journey for this browser (unknown,
+    /// expired, stolen), <see cref="HubErrors.StepOutOfOrder"/> when it is at another step (a bookmarked or replayed page).
+    /// </summary>
+    public async Task<JourneyLookup> FindAsync(HttpContext http, string? id, LoginStep step, CancellationToken cancellationToken)
+    {
+        var journey = await FindAsync(http, id, cancellationToken);
+        return journey is null ? new JourneyLookup(null, HubErrors.JourneyExpired)
+            : journey.Step != step ? new JourneyLookup(null, HubErrors.StepOutOfOrder)
+            : new JourneyLookup(journey, null);
+    }
+
+    /// <summary>The journey of this browser named <paramref name="id"/>, at whatever step, unless it has expired.</summary>
+    public async Task<LoginJourney?> FindAsync(HttpContext http, string? id, CancellationToken cancellationToken)
+    {
+        var binding = BindingOf(http, create: false);
+        var now = time.GetUtcNow();
+        return string.IsNullOrEmpty(id) || binding is null ? null
+            : await db.LoginJourneys.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id && j.BrowserBinding == binding && j.ExpiresAt > now, cancellationToken);
+    }
+
+    /// <summary>The sources the person may choose from for this journey, each with the address of its first page.</summary>
+    public async Task<IReadOnlyList<SourceChoice>> ChoicesAsync(LoginJourney journey, CancellationToken cancellationToken) =>
+        [.. (await catalog.OfferedAsync(journey.AskedAcr, cancellationToken)).Select(s => new SourceChoice(s.Id, s.DisplayName, SourceUrl(s, journey.Id)))];
+
+    /// <summary>
+    /// Ends a journey that is still at <see cref="LoginStep.Authenticate"/>, with a session or an error, in one
+    /// conditional update: of two requests ending it at once (a double submit, two instances), one wins; false for the other.
+    /// </summary>
+    internal async Task<bool> EndAuthenticationAsync(HttpContext http, string journeyId, string? sessionId, HubError? error, string? description, CancellationToken cancellationToken)
+    {
+        var binding = BindingOf(http, create: false);
+        var now = time.GetUtcNow();
+        var code = error?.Code;
+        return await db.LoginJourneys
+            .Where(j => j.Id == journeyId && j.BrowserBinding == binding && j.Step == LoginStep.Authenticate && j.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Step, LoginStep.Resume)
+                .SetProperty(j => j.SessionId, sessionId)
+                .SetProperty(j => j.Error, code)
+                .SetProperty(j => j.ErrorDescription, description), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// The person gives up before a source has vouched for them (the chooser's or the error page's way back): the
+    /// journey ends, and the service receives <c>access_denied</c>.
+    /// </summary>
+    public async Task<string> CancelAsync(HttpContext http, string? journeyId, CancellationToken cancellationToken)
+    {
+        var lookup = await FindAsync(http, journeyId, LoginStep.Authenticate, cancellationToken);
+        return lookup.Journey is { } journey ? await CancelAsync(http, journey, cancellationToken) : ErrorUrl(lookup.Error!);
+    }
+
+    internal async Task<string> CancelAsync(HttpContext http, LoginJourney journey, CancellationToken cancellationToken) =>
+        await EndAuthenticationAsync(http, journey.Id, null, HubErrors.Cancelled, "The person cancelled the login.", cancellationToken)
+            ? ResumeUrl(journey)
+            : ErrorUrl(HubErrors.StepOutOfOrder);
+
+    /// <summary>The chooser of the journey, with a notice when the service named a source that cannot be offered.</summary>
+    public static string ChooserUrl(string journeyId, bool unknownSource = false) =>
+        $"/login/{Uri.EscapeDataString(journeyId)}" + (unknownSource ? "?notice=unknown_source" : "");
+
+    /// <summary>The first page of <paramref name="source"/> for the journey.</summary>
+    public static string SourceUrl(IdentitySource source, string journeyId) => source.Kind == IdentitySourceKind.Registry
+        ? $"/registry/signin?journey={Uri.EscapeDataString(journeyId)}"
+        : $"/federation/{Uri.EscapeDataString(source.Id)}?journey={Uri.EscapeDataString(journeyId)}";
+
+    /// <summary>Where the browser goes once the journey has ended: the original request, resumed.</summary>
+    public static string ResumeUrl(LoginJourney journey) =>
+        $"/connect/authorize?{journey.AuthorizeQuery}&{ResumeParameter}={Uri.EscapeDataString(journey.Id)}";
+
+    /// <summary>The hub's error page for <paramref name="error"/>; with the journey, it offers the way back or another source.</summary>
+    public static string ErrorUrl(HubError error, string? journeyId = null) =>
+        $"/error/{error.Code}" + (journeyId is null ? "" : $"?journey={Uri.EscapeDataString(journeyId)}");
+
+    private async Task<LoginJourney> StartAsync(HttpContext http, LoginRequest request, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var journey = new LoginJourney
         {
             Id = NewId(),
             BrowserBinding = BindingOf(http, create: true)!,
-            ClientId = clientId,
-            AuthorizeQuery = authorizeQuery,
-            AskedAcr = askedAcr,
-            ForceAuthentication = forceAuthentication,
-            MaxAge = maxAge,
+            ClientId = request.ClientId,
+            AuthorizeQuery = request.Query,
+            AskedAcr = request.AskedAcr,
+            ForceAuthentication = request.ForceAuthentication,
+            MaxAge = request.MaxAge,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };
@@ -37,57 +163,31 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         return journey;
     }
 
-    /// <summary>The journey if it belongs to this browser, has not expired and is still waiting for a login.</summary>
-    public async Task<LoginJourney?> FindPendingAsync(HttpContext http, string? id, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>idp_hint</c> naming an offered source goes straight there; a single offered source needs no choice;
+    /// otherwise the chooser, with a notice when the hint named a source that cannot be offered.
+    /// </summary>
+    private static string FirstStep(LoginJourney journey, IReadOnlyList<IdentitySource> offered, string? hint)
     {
-        var binding = BindingOf(http, create: false);
-        if (string.IsNullOrEmpty(id) || binding is null)
+        if (offered.FirstOrDefault(s => s.Id == hint) is { } hinted)
         {
-            return null;
+            return SourceUrl(hinted, journey.Id);
         }
-        var now = time.GetUtcNow();
-        return await db.LoginJourneys.FirstOrDefaultAsync(
-            j => j.Id == id && j.BrowserBinding == binding && j.CompletedAt == null && j.ExpiresAt > now, cancellationToken);
-    }
-
-    /// <summary>A journey of this browser that ended in an error the service has not yet been sent.</summary>
-    public async Task<LoginJourney?> FindFailedAsync(HttpContext http, string? id, CancellationToken cancellationToken)
-    {
-        var binding = BindingOf(http, create: false);
-        if (string.IsNullOrEmpty(id) || binding is null)
+        if (hint is null && offered.Count == 1)
         {
-            return null;
+            return SourceUrl(offered[0], journey.Id);
         }
-        var now = time.GetUtcNow();
-        return await db.LoginJourneys.AsNoTracking().FirstOrDefaultAsync(
-            j => j.Id == id && j.BrowserBinding == binding && j.Error != null && j.ConsumedAt == null && j.ExpiresAt > now, cancellationToken);
+        return ChooserUrl(journey.Id, unknownSource: hint is not null);
     }
 
-    public async Task CompleteAsync(LoginJourney journey, HubSession session, CancellationToken cancellationToken)
-    {
-        journey.CompletedAt = time.GetUtcNow();
-        journey.SessionId = session.Id;
-        await db.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>Ends the journey without a login; the service will receive <paramref name="error"/> (an OAuth error code).</summary>
-    public async Task FailAsync(LoginJourney journey, string error, string description, CancellationToken cancellationToken)
-    {
-        journey.CompletedAt = time.GetUtcNow();
-        journey.Error = error;
-        journey.ErrorDescription = description;
-        await db.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>Where the browser goes once the person has authenticated: the original request, resumed.</summary>
-    public static string ResumeUrl(LoginJourney journey) =>
-        $"/connect/authorize?{journey.AuthorizeQuery}&{ResumeParameter}={Uri.EscapeDataString(journey.Id)}";
+    private bool TooOld(HubSession session, long? maxAge) =>
+        maxAge is { } seconds && time.GetUtcNow() - session.AuthenticatedAt > TimeSpan.FromSeconds(seconds);
 
     /// <summary>
-    /// Marks a completed journey consumed and returns its session. The conditional update is atomic, so a
-    /// replayed resume URL, in this browser or another, on this instance or another, gets nothing.
+    /// Moves an ended journey to <see cref="LoginStep.Done"/> and returns how it ended. The conditional update is atomic,
+    /// so a replayed resume URL, in this browser or another, on this instance or another, gets nothing.
     /// </summary>
-    public async Task<JourneyOutcome?> ConsumeAsync(HttpContext http, string id, CancellationToken cancellationToken)
+    private async Task<EndedJourney?> ConsumeAsync(HttpContext http, string id, CancellationToken cancellationToken)
     {
         var binding = BindingOf(http, create: false);
         if (binding is null)
@@ -96,8 +196,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         }
         var now = time.GetUtcNow();
         var consumed = await db.LoginJourneys
-            .Where(j => j.Id == id && j.BrowserBinding == binding && j.CompletedAt != null && j.ConsumedAt == null && j.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.ConsumedAt, now), cancellationToken);
+            .Where(j => j.Id == id && j.BrowserBinding == binding && j.Step == LoginStep.Resume && j.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Step, LoginStep.Done), cancellationToken);
         if (consumed != 1)
         {
             return null;
@@ -105,10 +205,10 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.SessionId, j.Error, j.ErrorDescription }).SingleAsync(cancellationToken);
         if (ended.Error is not null)
         {
-            return new JourneyOutcome(null, ended.Error, ended.ErrorDescription);
+            return new EndedJourney(null, ended.Error, ended.ErrorDescription);
         }
         var session = ended.SessionId is null ? null : await sessions.FindActiveAsync(ended.SessionId, cancellationToken);
-        return session is null ? null : new JourneyOutcome(session, null, null);
+        return session is null ? null : new EndedJourney(session, null, null);
     }
 
     private static string? BindingOf(HttpContext http, bool create)
@@ -133,7 +233,12 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     }
 
     private static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription);
 }
 
-/// <summary>How a consumed journey ended: a session, or an error for the service.</summary>
-public sealed record JourneyOutcome(HubSession? Session, string? Error, string? ErrorDescription);
+/// <summary>A journey found at the step asked for, or the error to show instead.</summary>
+public sealed record JourneyLookup(LoginJourney? Journey, HubError? Error);
+
+/// <summary>One source the chooser offers: its name and the address of its first page.</summary>
+public sealed record SourceChoice(string Id, string DisplayName, string Url);

@@ -34,7 +34,7 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         identity.AddClaim(new Claim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         // amr is always a JSON array (OIDC Core 2), even with a single method.
         identity.AddClaim(new Claim(Claims.AuthenticationMethodReference, JsonSerializer.Serialize(session.Amr.Split(' ')), JsonClaimValueTypes.JsonArray));
-        foreach (var (type, value) in PersonClaims.For(person, scopes))
+        foreach (var (type, value) in ScopesAndClaims.ForPerson(person, scopes))
         {
             identity.AddClaim(value is bool flag
                 ? new Claim(type, flag ? "true" : "false", ClaimValueTypes.Boolean)

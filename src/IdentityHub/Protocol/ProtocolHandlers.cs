@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
 using IdentityHub.Data;
-using IdentityHub.IdentitySources;
+using IdentityHub.Errors;
+using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Abstractions;
@@ -28,7 +29,7 @@ internal static class ProtocolHandlers
     ];
 
     /// <summary>
-    /// <c>state</c> and <c>nonce</c> are mandatory here (CONTRACT section 2), and a scope the client is not
+    /// <c>state</c> and <c>nonce</c> are mandatory here (docs/integration.md, "Endpoints"), and a scope the client is not
     /// allowed is <c>invalid_scope</c> (not OpenIddict's <c>invalid_request</c>), sent back to the client.
     /// </summary>
     public sealed class RequireStateNonceAndAllowedScopes(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
@@ -44,27 +45,27 @@ internal static class ProtocolHandlers
         {
             if (string.IsNullOrEmpty(context.Request.State))
             {
-                context.Reject(Errors.InvalidRequest, "The mandatory 'state' parameter is missing.");
+                context.Reject(HubErrors.InvalidRequest.OAuthError, "The mandatory 'state' parameter is missing.");
                 return;
             }
             if (string.IsNullOrEmpty(context.Request.Nonce))
             {
-                context.Reject(Errors.InvalidRequest, "The mandatory 'nonce' parameter is missing.");
+                context.Reject(HubErrors.InvalidRequest.OAuthError, "The mandatory 'nonce' parameter is missing.");
                 return;
             }
             if (AssuranceLevels.EssentialAcrValues((string?)context.Request[Parameters.Claims]) is null)
             {
-                context.Reject(Errors.InvalidRequest, "The 'claims' parameter must be a JSON object (OpenID Connect Core 5.5).");
+                context.Reject(HubErrors.InvalidRequest.OAuthError, "The 'claims' parameter must be a JSON object (OpenID Connect Core 5.5).");
                 return;
             }
             var application = await applications.FindByClientIdAsync(context.ClientId!);
             foreach (var scope in context.Request.GetScopes())
             {
-                var allowed = HubScopes.ClaimsByScope.ContainsKey(scope)
+                var allowed = ScopesAndClaims.IsServed(scope)
                     && (scope == Scopes.OpenId || (application is not null && await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope)));
                 if (!allowed)
                 {
-                    context.Reject(Errors.InvalidScope, $"The scope '{scope}' is not allowed for this service.");
+                    context.Reject(HubErrors.InvalidScope.OAuthError, $"The scope '{scope}' is not allowed for this service.");
                     return;
                 }
             }
@@ -89,7 +90,7 @@ internal static class ProtocolHandlers
         {
             if (!string.IsNullOrEmpty(context.RedirectUri) || string.IsNullOrEmpty(context.Response.Error)
                 || context.Request is not { ClientId: { Length: > 0 } clientId, RedirectUri: { Length: > 0 } redirectUri }
-                || context.Response.Error is Errors.InvalidClient)
+                || context.Response.Error == HubErrors.InvalidClient.OAuthError)
             {
                 return;
             }
@@ -210,7 +211,7 @@ internal static class ProtocolHandlers
                 await tokens.RevokeByAuthorizationIdAsync(authorizationId);
                 await RevokeAuthorizationAsync(db, authorizationId);
             }
-            context.Reject(Errors.InvalidGrant, "The specified refresh token has already been redeemed.");
+            context.Reject(HubErrors.InvalidGrant.OAuthError, "The specified refresh token has already been redeemed.");
         }
     }
 

@@ -1,6 +1,8 @@
 using IdentityHub.Data;
 using IdentityHub.Hosting;
+using IdentityHub.Subjects;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -42,9 +44,9 @@ internal static class ProtocolSetup
                     .AllowClientCredentialsFlow()
                     .RequireProofKeyForCodeExchange();
 
-                server.RegisterScopes([.. HubScopes.Supported, Admin.AdminSetup.Scope])
-                    .RegisterClaims([.. HubScopes.ClaimsByScope.Values.SelectMany(c => c).Distinct(),
-                        Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.Nonce, HubClaims.SessionId]);
+                // Discovery's scopes_supported and claims_supported: what the hub serves, from its one table.
+                server.RegisterScopes([.. ScopesAndClaims.ServedScopes])
+                    .RegisterClaims([.. ScopesAndClaims.ServedClaims, Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.Nonce]);
 
                 // Access tokens are signed JWTs a resource server can check offline; codes and refresh tokens
                 // stay encrypted. A spent refresh token is refused at once (no leeway) and revokes its family.
@@ -81,14 +83,25 @@ internal static class ProtocolSetup
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());
-        builder.Services.AddSingleton<IConfigureOptions<OpenIddict.Client.OpenIddictClientOptions>>(services => services.GetRequiredService<SigningKeys>());
         // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
         builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();
         builder.Services.AddScoped<LostRedemptions>();
         builder.Services.AddSingleton<MetadataCache>();
+        builder.Services.AddScoped<IExpiredRecords, ExpiredTokens>();
         ClientCacheListener.AddClientCache(builder, hub);
         return builder;
+    }
+
+    /// <summary>
+    /// First after the hub's frame: discovery and JWKS from memory before any other work; OpenIddict's errors that
+    /// must not go back to a service are shown by the hub's error page.
+    /// </summary>
+    public static WebApplication UseProtocol(this WebApplication app)
+    {
+        app.Use(app.Services.GetRequiredService<MetadataCache>().InvokeAsync);
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
+        return app;
     }
 
     public static WebApplication MapProtocol(this WebApplication app)
@@ -96,5 +109,16 @@ internal static class ProtocolSetup
         app.MapMethods("connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
         app.MapMethods("connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
         return app;
+    }
+}
+
+/// <summary>OpenIddict's tokens and authorizations expired or revoked more than a day ago.</summary>
+internal sealed class ExpiredTokens(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations) : IExpiredRecords
+{
+    public async Task DeleteAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var threshold = now - ExpiredRecordsCleanup.Retention;
+        await tokens.PruneAsync(threshold, cancellationToken);
+        await authorizations.PruneAsync(threshold, cancellationToken);
     }
 }

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
-using OpenIddict.Client;
 using OpenIddict.Server;
 
 namespace IdentityHub.Protocol;
@@ -14,7 +13,7 @@ namespace IdentityHub.Protocol;
 /// to sign), and a symmetric key that encrypts codes and refresh tokens. Keys are created on first start; the
 /// first key of each kind has a fixed row id so instances starting together cannot create two.
 /// </summary>
-internal sealed class SigningKeys(IServiceScopeFactory scopes) : IConfigureOptions<OpenIddictServerOptions>, IConfigureOptions<OpenIddictClientOptions>
+internal sealed class SigningKeys(IServiceScopeFactory scopes) : IConfigureOptions<OpenIddictServerOptions>
 {
     private const string Purpose = "IdentityHub.Protocol.SigningKeys";
 
@@ -26,20 +25,6 @@ internal sealed class SigningKeys(IServiceScopeFactory scopes) : IConfigureOptio
         {
             options.SigningCredentials.Add(new SigningCredentials(key.Key, SecurityAlgorithms.RsaSha256));
         }
-        foreach (var key in keys.Where(k => k.Algorithm == SecurityAlgorithms.EcdsaSha256))
-        {
-            options.SigningCredentials.Add(new SigningCredentials(key.Key, SecurityAlgorithms.EcdsaSha256));
-        }
-        foreach (var key in keys.Where(k => k.Algorithm == SecurityAlgorithms.Aes256KW))
-        {
-            options.EncryptionCredentials.Add(new EncryptingCredentials(key.Key, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
-        }
-    }
-
-    /// <summary>The upstream client protects its state tokens with the same keys, so any instance can read them.</summary>
-    public void Configure(OpenIddictClientOptions options)
-    {
-        var keys = LoadAsync(CancellationToken.None).GetAwaiter().GetResult();
         foreach (var key in keys.Where(k => k.Algorithm == SecurityAlgorithms.EcdsaSha256))
         {
             options.SigningCredentials.Add(new SigningCredentials(key.Key, SecurityAlgorithms.EcdsaSha256));

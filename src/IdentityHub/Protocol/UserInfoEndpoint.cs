@@ -1,4 +1,5 @@
 using IdentityHub.Data;
+using IdentityHub.Errors;
 using IdentityHub.Subjects;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
@@ -28,12 +29,12 @@ internal static class UserInfoEndpoint
             // A client's own token (client_credentials) or a person since removed: nobody to describe.
             return Results.Challenge(new AuthenticationProperties(new Dictionary<string, string?>
             {
-                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = HubErrors.InvalidToken.OAuthError,
                 [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token does not designate a person.",
             }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
-        var claims = PersonClaims.For(person, result.Principal!.GetScopes());
+        var claims = ScopesAndClaims.ForPerson(person, result.Principal!.GetScopes());
         claims[Claims.Subject] = subject!;
         if (result.Principal!.GetClaim(HubClaims.IdentitySource) is { } source)
         {

@@ -1,4 +1,7 @@
 using IdentityHub.Data;
+using IdentityHub.IdentitySources;
+using IdentityHub.Login;
+using IdentityHub.Subjects;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,14 +14,15 @@ public enum PasswordCheck
     LockedOut,
 }
 
+/// <summary>The outcome of a password check; the identity the registry vouches for when it succeeded.</summary>
+public sealed record PasswordResult(PasswordCheck Outcome, AuthenticatedIdentity? Identity);
+
 /// <summary>
 /// Checks a registry username and password. Unknown usernames cost the same hash as known ones, so timing
 /// does not tell which accounts exist; five consecutive failures lock the account for a while.
 /// </summary>
 public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, TimeProvider time)
 {
-    /// <summary>A password alone reaches eIDAS low (CONTRACT section 7).</summary>
-    public const string Level = IdentitySources.AssuranceLevels.Low;
     public const int MaxFailedAttempts = 5;
     public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
 
@@ -32,20 +36,25 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
     private static readonly Lazy<string> DummyHash = new(() =>
         new PasswordHasher<RegistryAccount>().HashPassword(null!, "not-a-real-password-" + Guid.NewGuid()));
 
-    public async Task<(PasswordCheck Result, Guid PersonId)> CheckAsync(string username, string password, CancellationToken cancellationToken)
+    public async Task<PasswordResult> CheckAsync(string username, string password, CancellationToken cancellationToken)
     {
         var normalized = username.Trim().ToLowerInvariant();
-        var account = await db.RegistryAccounts.FirstOrDefaultAsync(a => a.Username == normalized, cancellationToken);
-        if (account is null)
+        // The person's record comes with the account: it is what the registry vouches for, and the login's
+        // reconciliation then finds it in this request's change tracker (AuthenticatedIdentity.KnownPersonId).
+        var found = await db.RegistryAccounts.Where(a => a.Username == normalized)
+            .Join(db.People, a => a.PersonId, p => p.Id, (a, p) => new { Account = a, Person = p })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
             await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(null!, DummyHash.Value, password), cancellationToken);
-            return (PasswordCheck.Failed, Guid.Empty);
+            return new PasswordResult(PasswordCheck.Failed, null);
         }
 
+        var (account, person) = (found.Account, found.Person);
         var now = time.GetUtcNow();
         if (account.LockedUntil > now)
         {
-            return (PasswordCheck.LockedOut, Guid.Empty);
+            return new PasswordResult(PasswordCheck.LockedOut, null);
         }
 
         var verification = await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(account, account.PasswordHash, password), cancellationToken);
@@ -56,7 +65,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.FailedAttempts, a => a.FailedAttempts + 1), cancellationToken);
             var locked = await db.RegistryAccounts.Where(a => a.PersonId == account.PersonId && a.FailedAttempts >= MaxFailedAttempts)
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.LockedUntil, now + LockoutDuration).SetProperty(a => a.FailedAttempts, 0), cancellationToken);
-            return (locked > 0 ? PasswordCheck.LockedOut : PasswordCheck.Failed, Guid.Empty);
+            return new PasswordResult(locked > 0 ? PasswordCheck.LockedOut : PasswordCheck.Failed, null);
         }
 
         account.FailedAttempts = 0;
@@ -66,7 +75,12 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
             account.PasswordHash = await OneHashPerCoreAsync(() => hasher.HashPassword(account, password), cancellationToken);
         }
         await db.SaveChangesAsync(cancellationToken);
-        return (PasswordCheck.Succeeded, account.PersonId);
+        return new PasswordResult(PasswordCheck.Succeeded, new AuthenticatedIdentity(
+            IdentitySource.RegistryId, RegistrySource.PasswordLevel, ["pwd"], now, person.Pivot, person.IdentityNumber,
+            new ContactDetails(person.Email, person.EmailVerified, person.PhoneNumber, person.PhoneNumberVerified), [])
+        {
+            KnownPersonId = person.Id,
+        });
     }
 
     private static async Task<T> OneHashPerCoreAsync<T>(Func<T> hash, CancellationToken cancellationToken)
@@ -80,15 +94,5 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         {
             Hashing.Release();
         }
-    }
-}
-
-internal static class RegistrySetup
-{
-    public static WebApplicationBuilder AddRegistry(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<IPasswordHasher<RegistryAccount>, PasswordHasher<RegistryAccount>>();
-        builder.Services.AddScoped<PasswordSignIn>();
-        return builder;
     }
 }

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using IdentityHub.Data;
-using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.WebUtilities;
@@ -15,18 +14,22 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
     public const string Scheme = "HubSession";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
-    /// <param name="authenticatedAt">When the source authenticated the person (<c>auth_time</c>); now by default.</param>
-    public async Task<HubSession> StartAsync(HttpContext http, Guid personId, string sourceId, string acr, string amr, CancellationToken cancellationToken, DateTimeOffset? authenticatedAt = null)
+    /// <summary>A new session id: 192 random bits, the <c>sid</c> services receive.</summary>
+    public static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(24));
+
+    /// <param name="id">From <see cref="NewId"/>, chosen by the caller so that it can be recorded before the row exists.</param>
+    /// <param name="authenticatedAt">When the source authenticated the person (<c>auth_time</c>).</param>
+    public async Task<HubSession> StartAsync(HttpContext http, string id, Guid personId, string sourceId, string acr, string amr, DateTimeOffset authenticatedAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var session = new HubSession
         {
-            Id = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(24)),
+            Id = id,
             PersonId = personId,
             SourceId = sourceId,
             Acr = acr,
             Amr = amr,
-            AuthenticatedAt = authenticatedAt ?? now,
+            AuthenticatedAt = authenticatedAt,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };
@@ -66,38 +69,4 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
     }
 
     private const string SessionClaim = "sid";
-}
-
-internal static class SessionsSetup
-{
-    public static WebApplicationBuilder AddSessions(this WebApplicationBuilder builder)
-    {
-        var hub = HubEnvironment.Options(builder);
-        var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
-        builder.Services.AddScoped<HubSessions>();
-        builder.Services.AddHostedService<ExpiredRecordsCleanup>();
-        builder.Services.AddAuthentication(HubSessions.Scheme)
-            .AddCookie(HubSessions.Scheme, options =>
-            {
-                options.Cookie.Name = "hub.session";
-                options.Cookie.HttpOnly = true;
-                // Lax: the session must travel on the top-level redirect from a service to /connect/authorize.
-                options.Cookie.SameSite = SameSiteMode.Lax;
-                options.Cookie.SecurePolicy = requireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-                options.ExpireTimeSpan = HubSessions.Lifetime;
-                options.SlidingExpiration = false;
-                options.Events = new CookieAuthenticationEvents
-                {
-                    // The hub has no page that demands a session by itself; never redirect to a login path.
-                    OnRedirectToLogin = context => { context.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; },
-                };
-            });
-        return builder;
-    }
-
-    public static WebApplication MapSessions(this WebApplication app)
-    {
-        app.MapMethods("connect/endsession", [HttpMethods.Get, HttpMethods.Post], EndSessionEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
-        return app;
-    }
 }

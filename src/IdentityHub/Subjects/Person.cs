@@ -25,6 +25,27 @@ public sealed class Person
     public string? PreferredUsername { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// Contact details of a person the hub did not know come from the source that introduced them; details the hub
+    /// already holds are kept. A detail is verified only when the source said so of that very value.
+    /// </summary>
+    /// <returns>Whether anything changed.</returns>
+    public bool AdoptContactDetails(ContactDetails contact)
+    {
+        var before = (Email, EmailVerified, PhoneNumber, PhoneNumberVerified);
+        Email ??= contact.Email;
+        EmailVerified = Email == contact.Email && contact.EmailVerified;
+        PhoneNumber ??= contact.PhoneNumber;
+        PhoneNumberVerified = PhoneNumber == contact.PhoneNumber && contact.PhoneNumberVerified;
+        return before != (Email, EmailVerified, PhoneNumber, PhoneNumberVerified);
+    }
+}
+
+/// <summary>How a person can be reached, as an identity source or the registry knows it.</summary>
+public sealed record ContactDetails(string? Email, bool EmailVerified, string? PhoneNumber, bool PhoneNumberVerified)
+{
+    public static ContactDetails None { get; } = new(null, false, null, false);
 }
 
 /// <summary>The identity a person is recognised by across sources (FranceConnect's "identité pivot").</summary>

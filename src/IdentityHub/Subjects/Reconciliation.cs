@@ -13,13 +13,32 @@ public enum ReconciliationOutcome
 }
 
 /// <summary>
-/// Finds the one <see cref="Person"/> an identity source is talking about (CONTRACT section 2): by identity
-/// number when the source vouches for one, else by the full pivot identity; a first-time person is created.
-/// Whatever source a person comes through, they end up as the same record, hence the same pairwise subjects.
+/// Finds the one <see cref="Person"/> an identity source is talking about (docs/integration.md, "Scopes and claims",
+/// on subject identifiers): by identity number when the source vouches for one, else by the full pivot identity; a
+/// first-time person is created. Whatever source a person comes through, they end up as the same record, hence the
+/// same pairwise subjects.
 /// </summary>
 public sealed class Reconciliation(HubDbContext db, TimeProvider time)
 {
-    public async Task<(ReconciliationOutcome Outcome, Person? Person)> ReconcileAsync(PivotIdentity pivot, string? identityNumber, CancellationToken cancellationToken)
+    /// <param name="contact">The source's contact details, kept for a person the hub did not know or who had none.</param>
+    public async Task<(ReconciliationOutcome Outcome, Person? Person)> ReconcileAsync(PivotIdentity pivot, string? identityNumber, ContactDetails contact, CancellationToken cancellationToken)
+    {
+        var (outcome, person) = await FindOrCreateAsync(pivot, identityNumber, contact, cancellationToken);
+        if (outcome == ReconciliationOutcome.Found && person!.Email is null && person.AdoptContactDetails(contact))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return (outcome, person);
+    }
+
+    /// <summary>
+    /// The person a source already knows by the hub's own id (the national registry's accounts belong to records of the
+    /// hub): found in this request's change tracker when the source has just read it, so no statement is added.
+    /// </summary>
+    public async Task<Person?> FindAsync(Guid personId, CancellationToken cancellationToken) =>
+        await db.People.FindAsync([personId], cancellationToken);
+
+    private async Task<(ReconciliationOutcome Outcome, Person? Person)> FindOrCreateAsync(PivotIdentity pivot, string? identityNumber, ContactDetails contact, CancellationToken cancellationToken)
     {
         if (identityNumber is not null && await ByNumberAsync(pivot, identityNumber, cancellationToken) is { } known)
         {
@@ -27,7 +46,7 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
         }
         try
         {
-            return await ByPivotOrNewAsync(pivot, identityNumber, cancellationToken);
+            return await ByPivotOrNewAsync(pivot, identityNumber, contact, cancellationToken);
         }
         catch (DbUpdateException exception) when (identityNumber is not null && IsUniqueViolation(exception))
         {
@@ -65,7 +84,7 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
         return numbered.Pivot.Birthdate == pivot.Birthdate ? (ReconciliationOutcome.Found, numbered) : (ReconciliationOutcome.Conflict, null);
     }
 
-    private async Task<(ReconciliationOutcome Outcome, Person? Person)> ByPivotOrNewAsync(PivotIdentity pivot, string? identityNumber, CancellationToken cancellationToken)
+    private async Task<(ReconciliationOutcome Outcome, Person? Person)> ByPivotOrNewAsync(PivotIdentity pivot, string? identityNumber, ContactDetails contact, CancellationToken cancellationToken)
     {
         var matches = await FindByPivotAsync(pivot, cancellationToken);
         // A record with another identity number is another person, however alike the pivots.
@@ -87,6 +106,7 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
 
         var now = time.GetUtcNow();
         var created = new Person { Id = Guid.CreateVersion7(now), IdentityNumber = identityNumber, Pivot = pivot, CreatedAt = now };
+        created.AdoptContactDetails(contact);
         db.People.Add(created);
         await db.SaveChangesAsync(cancellationToken);
         return (ReconciliationOutcome.Created, created);

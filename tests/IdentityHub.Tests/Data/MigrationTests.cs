@@ -11,7 +11,7 @@ public sealed class MigrationTests
     public async Task PostgresMigrations_MatchTheModelAndApplyCleanly()
     {
         var options = new DbContextOptionsBuilder<HubDbContext>();
-        DataSetup.Configure(options, DatabaseProvider.Postgres, await PostgresCluster.CreateDatabaseAsync());
+        DatabaseSetup.Configure(options, DatabaseProvider.Postgres, await PostgresCluster.CreateDatabaseAsync());
         await using var db = new HubDbContext(options.Options);
 
         // A model change without its migration would only surface in production: fail here instead.

@@ -1,4 +1,5 @@
 using IdentityHub.Data;
+using IdentityHub.Hosting;
 using IdentityHub.Login;
 using IdentityHub.Sessions;
 using IdentityHub.Tests.Infrastructure;

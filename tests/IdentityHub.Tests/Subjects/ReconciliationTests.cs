@@ -27,7 +27,7 @@ public sealed class ReconciliationTests
         var racer = new RacingInsert(database, connectionString, Pivot(), "048192000777");
         await using var db = Context(database, connectionString, racer);
 
-        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000777", CancellationToken.None);
+        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000777", ContactDetails.None, CancellationToken.None);
 
         Assert.True(racer.Raced, "the competing insert did not run before the save");
         Assert.Equal(ReconciliationOutcome.Found, outcome);
@@ -50,7 +50,7 @@ public sealed class ReconciliationTests
         var racer = new RacingInsert(database, connectionString, Pivot(1993), "048192000778");
         await using var db = Context(database, connectionString, racer);
 
-        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000778", CancellationToken.None);
+        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000778", ContactDetails.None, CancellationToken.None);
 
         Assert.True(racer.Raced, "the competing insert did not run before the save");
         Assert.Equal(ReconciliationOutcome.Conflict, outcome);
@@ -77,7 +77,7 @@ public sealed class ReconciliationTests
     private static HubDbContext Context(HubDatabase database, string connectionString, IInterceptor? interceptor = null)
     {
         var options = new DbContextOptionsBuilder<HubDbContext>();
-        DataSetup.Configure(options, database == HubDatabase.Postgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite, connectionString);
+        DatabaseSetup.Configure(options, database == HubDatabase.Postgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite, connectionString);
         if (interceptor is not null)
         {
             options.AddInterceptors(interceptor);

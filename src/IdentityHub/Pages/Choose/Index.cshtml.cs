@@ -1,4 +1,4 @@
-using IdentityHub.IdentitySources;
+using IdentityHub.Errors;
 using IdentityHub.Login;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace IdentityHub.Pages.Choose;
 
 /// <summary>The chooser: one link per identity source that can reach the level the service asked for.</summary>
-public sealed class IndexModel(LoginJourneys journeys, SourceCatalog catalog) : PageModel
+public sealed class IndexModel(LoginJourneys journeys) : PageModel
 {
     public IReadOnlyList<SourceChoice> Sources { get; private set; } = [];
 
@@ -15,16 +15,17 @@ public sealed class IndexModel(LoginJourneys journeys, SourceCatalog catalog) : 
 
     public async Task<IActionResult> OnGetAsync(string journey, string? notice, CancellationToken cancellationToken)
     {
-        var pending = await journeys.FindPendingAsync(HttpContext, journey, cancellationToken);
-        if (pending is null)
+        var lookup = await journeys.FindAsync(HttpContext, journey, LoginStep.Authenticate, cancellationToken);
+        if (lookup.Journey is not { } pending)
         {
-            return RedirectToPage("/Problem/Index", new { code = "journey_expired" });
+            return LocalRedirect(LoginJourneys.ErrorUrl(lookup.Error!));
         }
-        var offered = await catalog.OfferedAsync(pending.AskedAcr, cancellationToken);
-        Sources = [.. offered.Select(s => new SourceChoice(s.DisplayName, SourceCatalog.StartUrl(s, pending)))];
+        Sources = await journeys.ChoicesAsync(pending, cancellationToken);
         UnknownSource = notice == "unknown_source";
         return Page();
     }
-}
 
-public sealed record SourceChoice(string DisplayName, string Url);
+    /// <summary>The person gives up before authenticating: back to the service, which receives <c>access_denied</c>.</summary>
+    public async Task<IActionResult> OnPostCancelAsync(string journey, CancellationToken cancellationToken) =>
+        LocalRedirect(await journeys.CancelAsync(HttpContext, journey, cancellationToken));
+}

@@ -1,15 +1,14 @@
 using IdentityHub.IdentitySources;
 using IdentityHub.Login;
 using IdentityHub.Registry;
-using IdentityHub.Sessions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
 
 namespace IdentityHub.Pages.Registry;
 
-/// <summary>The national registry's password sign-in, one step of a login journey.</summary>
-public sealed class SignInModel(LoginJourneys journeys, PasswordSignIn passwords, HubSessions sessions, IStringLocalizer<SharedResource> localizer) : PageModel
+/// <summary>The national registry's password sign-in: the registry's page of a login journey's authentication step.</summary>
+public sealed class SignInModel(AuthenticationStep step, PasswordSignIn passwords, IStringLocalizer<SharedResource> localizer) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Journey { get; set; }
@@ -19,15 +18,18 @@ public sealed class SignInModel(LoginJourneys journeys, PasswordSignIn passwords
 
     public SignInView View { get; private set; } = new();
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken) =>
-        await journeys.FindPendingAsync(HttpContext, Journey, cancellationToken) is null ? JourneyExpired() : Page();
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        var visit = await step.BeginAsync(HttpContext, Journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
+        return visit.Pending is null ? LocalRedirect(visit.Elsewhere!) : Page();
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var journey = await journeys.FindPendingAsync(HttpContext, Journey, cancellationToken);
-        if (journey is null)
+        var visit = await step.BeginAsync(HttpContext, Journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
+        if (visit.Pending is not { } pending)
         {
-            return JourneyExpired();
+            return LocalRedirect(visit.Elsewhere!);
         }
         if (string.IsNullOrWhiteSpace(Input.Username) || string.IsNullOrEmpty(Input.Password))
         {
@@ -38,8 +40,8 @@ public sealed class SignInModel(LoginJourneys journeys, PasswordSignIn passwords
             return Page();
         }
 
-        var (result, personId) = await passwords.CheckAsync(Input.Username, Input.Password, cancellationToken);
-        switch (result)
+        var result = await passwords.CheckAsync(Input.Username, Input.Password, cancellationToken);
+        switch (result.Outcome)
         {
             case PasswordCheck.LockedOut:
                 View = new SignInView(Problem: localizer["SignIn.Locked"]);
@@ -48,11 +50,6 @@ public sealed class SignInModel(LoginJourneys journeys, PasswordSignIn passwords
                 View = new SignInView(Problem: localizer["SignIn.Invalid"]);
                 return Page();
         }
-
-        var session = await sessions.StartAsync(HttpContext, personId, IdentitySource.RegistryId, PasswordSignIn.Level, "pwd", cancellationToken);
-        await journeys.CompleteAsync(journey, session, cancellationToken);
-        return LocalRedirect(LoginJourneys.ResumeUrl(journey));
+        return LocalRedirect(await step.CompleteAsync(HttpContext, pending, result.Identity!, cancellationToken));
     }
-
-    private RedirectToPageResult JourneyExpired() => RedirectToPage("/Problem/Index", new { code = "journey_expired" });
 }

@@ -1,18 +1,25 @@
-using IdentityHub.Data;
-using Microsoft.EntityFrameworkCore;
-using OpenIddict.Abstractions;
-
-namespace IdentityHub.Sessions;
+namespace IdentityHub.Hosting;
 
 /// <summary>
-/// Deletes what can no longer be used: expired login journeys, sessions ended or expired a day ago, and
-/// OpenIddict's expired or revoked tokens and authorizations. Every instance may run it; the deletes are
+/// What a feature deletes once it can no longer be used (expired journeys, ended sessions, spent tokens). Each feature
+/// registers its own; the cleanup runs them all in one scope.
+/// </summary>
+public interface IExpiredRecords
+{
+    /// <param name="now">The time of this run; what expired before it may go.</param>
+    Task DeleteAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Runs every feature's <see cref="IExpiredRecords"/> every quarter of an hour. Every instance runs it; the deletes are
 /// idempotent, so no coordination is needed.
 /// </summary>
 internal sealed partial class ExpiredRecordsCleanup(IServiceScopeFactory scopes, TimeProvider time, ILogger<ExpiredRecordsCleanup> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan Retention = TimeSpan.FromDays(1);
+
+    /// <summary>How long ended sessions and spent tokens are kept after they stopped working, so that a late request is told why.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,13 +40,11 @@ internal sealed partial class ExpiredRecordsCleanup(IServiceScopeFactory scopes,
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
         var now = time.GetUtcNow();
-        var threshold = now - Retention;
-        await db.LoginJourneys.Where(j => j.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
-        await db.HubSessions.Where(s => s.ExpiresAt < threshold || s.EndedAt < threshold).ExecuteDeleteAsync(cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, cancellationToken);
+        foreach (var records in scope.ServiceProvider.GetServices<IExpiredRecords>())
+        {
+            await records.DeleteAsync(now, cancellationToken);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removing expired records failed; the next run will try again.")]

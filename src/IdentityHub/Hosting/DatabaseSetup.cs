@@ -1,15 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
-using IdentityHub.Hosting;
+using IdentityHub.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.Options;
 
-namespace IdentityHub.Data;
+namespace IdentityHub.Hosting;
 
-internal static partial class DataSetup
+/// <summary>The one database of the hub: PostgreSQL in production, SQLite as the embedded demo store (docs/design.md, "Databases").</summary>
+internal static partial class DatabaseSetup
 {
-    public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddHubDatabase(this WebApplicationBuilder builder)
     {
         var provider = HubEnvironment.Options(builder).Database.Provider;
         var connectionString = builder.Configuration.GetConnectionString("Hub") ?? "Data Source=identityhub.db";
@@ -32,7 +33,7 @@ internal static partial class DataSetup
     /// <summary>
     /// Two connection defaults for a server whose queries are few and repeated, each overridden by an explicit setting
     /// in the connection string. No reset on close: Npgsql would send DISCARD ALL each time a pooled connection is
-    /// returned, a round trip per request (PERFORMANCE.md), and the hub keeps no session state on connections (no SET,
+    /// returned, a round trip per request (bench/README.md), and the hub keeps no session state on connections (no SET,
     /// temporary tables or advisory locks). Automatic preparation: PostgreSQL parses and plans the hub's few dozen
     /// statements once per connection instead of on every execution (EF Core names every column, so a later
     /// migration that adds columns does not invalidate them).
@@ -94,26 +95,20 @@ internal static partial class DataSetup
     [LoggerMessage(Level = LogLevel.Warning, Message = "The embedded SQLite database predates this version of the hub: recreating it and its demo data.")]
     private static partial void LogRecreating(ILogger logger);
 
-    /// <summary>Runs before every hosted service starts (data protection reads its key ring from these tables).</summary>
-    private sealed class DatabaseInitializer(IServiceProvider services, IOptions<HubOptions> options, IHostEnvironment environment) : IHostedLifecycleService
+    /// <summary>
+    /// The first start-up task (data protection reads its key ring from these tables, every feature's own task reads or
+    /// writes its rows): the schema, then the demo data where it is asked for.
+    /// </summary>
+    private sealed class DatabaseInitializer(IServiceProvider services, IOptions<HubOptions> options, IHostEnvironment environment) : StartupTask
     {
-        public async Task StartingAsync(CancellationToken cancellationToken)
+        public override async Task StartingAsync(CancellationToken cancellationToken)
         {
             await MigrateAsync(services, cancellationToken);
-            await IdentitySources.RegistrySource.EnsureAsync(services, cancellationToken);
             if (HubEnvironment.SeedDemo(options.Value, environment))
             {
                 await DemoSeed.RunAsync(services, cancellationToken);
             }
-            // Fails the start now, not the first login, when the pairwise key is missing.
-            services.GetRequiredService<Subjects.PairwiseKey>();
         }
-
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
 
@@ -123,7 +118,7 @@ internal sealed class DesignTimeHubDbContextFactory : IDesignTimeDbContextFactor
     public HubDbContext CreateDbContext(string[] args)
     {
         var options = new DbContextOptionsBuilder<HubDbContext>();
-        DataSetup.Configure(options, DatabaseProvider.Postgres, "Host=localhost;Database=identityhub_design");
+        DatabaseSetup.Configure(options, DatabaseProvider.Postgres, "Host=localhost;Database=identityhub_design");
         return new HubDbContext(options.Options);
     }
 }

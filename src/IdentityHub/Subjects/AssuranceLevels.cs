@@ -1,8 +1,8 @@
 using System.Text.Json;
 
-namespace IdentityHub.IdentitySources;
+namespace IdentityHub.Subjects;
 
-/// <summary>eIDAS levels of assurance as <c>acr</c> values, lowest first (CONTRACT section 2).</summary>
+/// <summary>eIDAS levels of assurance as <c>acr</c> values, lowest first (docs/integration.md, "Levels of assurance").</summary>
 public static class AssuranceLevels
 {
     public const string Low = "eidas1";
@@ -21,7 +21,7 @@ public static class AssuranceLevels
     };
 
     /// <summary>
-    /// The level a request asks for (CONTRACT section 2): the lowest known value of <c>acr_values</c>, raised to
+    /// The level a request asks for (docs/integration.md, "Levels of assurance"): the lowest known value of <c>acr_values</c>, raised to
     /// the service's registered minimum. Null when neither asks for anything.
     /// </summary>
     public static string? Asked(string? acrValues, string? minimum)

@@ -1,0 +1,38 @@
+using IdentityHub.Hosting;
+using Microsoft.AspNetCore.Authentication.Cookies;
+
+namespace IdentityHub.Sessions;
+
+internal static class SessionsSetup
+{
+    public static WebApplicationBuilder AddSessions(this WebApplicationBuilder builder)
+    {
+        var hub = HubEnvironment.Options(builder);
+        var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
+        builder.Services.AddScoped<HubSessions>();
+        builder.Services.AddScoped<IExpiredRecords, ExpiredSessions>();
+        builder.Services.AddAuthentication(HubSessions.Scheme)
+            .AddCookie(HubSessions.Scheme, options =>
+            {
+                options.Cookie.Name = "hub.session";
+                options.Cookie.HttpOnly = true;
+                // Lax: the session must travel on the top-level redirect from a service to /connect/authorize.
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.Cookie.SecurePolicy = requireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+                options.ExpireTimeSpan = HubSessions.Lifetime;
+                options.SlidingExpiration = false;
+                options.Events = new CookieAuthenticationEvents
+                {
+                    // The hub has no page that demands a session by itself; never redirect to a login path.
+                    OnRedirectToLogin = context => { context.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; },
+                };
+            });
+        return builder;
+    }
+
+    public static WebApplication MapSessions(this WebApplication app)
+    {
+        app.MapMethods("connect/endsession", [HttpMethods.Get, HttpMethods.Post], EndSessionEndpoint.HandleAsync).DisableAntiforgery().ExcludeFromDescription();
+        return app;
+    }
+}
