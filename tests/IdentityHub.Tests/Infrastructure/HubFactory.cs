@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
@@ -20,11 +21,14 @@ public class HubFactory : WebApplicationFactory<SharedResource>
     public const string Issuer = "http://localhost/";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider? _time;
 
-    public HubFactory(HubDatabase database, string connectionString, Dictionary<string, string?>? extra = null)
+    /// <param name="time">The hub's clock; a <c>FakeTimeProvider</c> lets a test move time instead of waiting.</param>
+    public HubFactory(HubDatabase database, string connectionString, Dictionary<string, string?>? extra = null, TimeProvider? time = null)
     {
         Database = database;
         ConnectionString = connectionString;
+        _time = time;
         _settings = new()
         {
             ["Hub:Database:Provider"] = database.ToString(),
@@ -49,8 +53,8 @@ public class HubFactory : WebApplicationFactory<SharedResource>
     public HubDatabase Database { get; }
     public string ConnectionString { get; }
 
-    public static async Task<HubFactory> CreateAsync(HubDatabase database, Dictionary<string, string?>? extra = null) =>
-        new(database, await NewDatabaseAsync(database), extra);
+    public static async Task<HubFactory> CreateAsync(HubDatabase database, Dictionary<string, string?>? extra = null, TimeProvider? time = null) =>
+        new(database, await NewDatabaseAsync(database), extra, time);
 
     public static async Task<string> NewDatabaseAsync(HubDatabase database) => database switch
     {
@@ -64,6 +68,10 @@ public class HubFactory : WebApplicationFactory<SharedResource>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+        if (_time is not null)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(_time));
         }
     }
 

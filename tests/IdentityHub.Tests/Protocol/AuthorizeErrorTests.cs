@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using IdentityHub.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace IdentityHub.Tests.Protocol;
 
@@ -176,12 +177,24 @@ public sealed class AssuranceTests(SqliteHub hub) : IClassFixture<SqliteHub>
         Assert.Equal("eidas1", tokens.IdTokenJwt.GetClaim("acr").Value);
     }
 
+}
+
+/// <summary><c>max_age</c> against the hub's clock, moved by the test rather than waited for.</summary>
+public sealed class MaxAgeTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private HubFactory _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, time: _time);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
     [Fact]
     public async Task Authorize_WithMaxAgeExceeded_AsksForThePasswordAgain()
     {
-        using var browser = hub.CreateBrowser();
+        using var browser = _hub.CreateBrowser();
         await OidcClient.Demo().LoginAsync(browser);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        _time.Advance(TimeSpan.FromSeconds(2));
         var page = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["max_age"] = "1" }));
         Assert.StartsWith("/registry/signin", page.Url, StringComparison.Ordinal);
         var fresh = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["max_age"] = "3600" }));
