@@ -1,11 +1,11 @@
 using IdentityHub.Errors;
 using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Authentication;
-using OpenIddict.Abstractions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.OpenApi;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using OpenIddict.Validation.AspNetCore;
 using Scalar.AspNetCore;

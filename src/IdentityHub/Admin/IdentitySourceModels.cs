@@ -65,5 +65,3 @@ public sealed record IdentitySourceResponse
     public string? TokenEndpointAuthMethod { get; init; }
     public required bool Enabled { get; init; }
 }
-
-public sealed record IdentitySourceResult(SaveOutcome Outcome, IdentitySourceResponse? Value = null, ValidationErrors? Errors = null, string? Detail = null);

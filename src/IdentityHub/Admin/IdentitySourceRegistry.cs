@@ -28,7 +28,7 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
     public async Task<IdentitySourceResponse?> FindAsync(string id, CancellationToken cancellationToken) =>
         await db.IdentitySources.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken) is { } row ? ToResponse(row) : null;
 
-    public async Task<IdentitySourceResult> CreateAsync(IdentitySourceRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<IdentitySourceResponse>> CreateAsync(IdentitySourceRequest request, CancellationToken cancellationToken)
     {
         if (request.Kind == Registry)
         {
@@ -37,7 +37,7 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
         var (errors, definition) = Validate(request, pathId: null, stored: null);
         if (definition is null)
         {
-            return new IdentitySourceResult(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<IdentitySourceResponse>(errors);
         }
         if (await db.IdentitySources.AnyAsync(s => s.Id == definition.Id, cancellationToken))
         {
@@ -58,15 +58,15 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
             // A concurrent request created the same id first.
             return Duplicate(definition.Id);
         }
-        return new IdentitySourceResult(SaveOutcome.Saved, ToResponse(row));
+        return AdminResult.Saved(ToResponse(row));
     }
 
-    public async Task<IdentitySourceResult> ReplaceAsync(string id, IdentitySourceRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<IdentitySourceResponse>> ReplaceAsync(string id, IdentitySourceRequest request, CancellationToken cancellationToken)
     {
         var row = await db.IdentitySources.FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
         if (row is null)
         {
-            return new IdentitySourceResult(SaveOutcome.NotFound);
+            return AdminResult.NotFound<IdentitySourceResponse>();
         }
         if (request.Kind == Registry && row.Kind != IdentitySourceKind.Registry)
         {
@@ -75,7 +75,7 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
         var (errors, definition) = Validate(request, id, row);
         if (definition is null)
         {
-            return new IdentitySourceResult(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<IdentitySourceResponse>(errors);
         }
 
         definition.ApplyTo(row, _secrets);
@@ -87,32 +87,32 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
         catch (DbUpdateConcurrencyException)
         {
             // Deleted by a concurrent request between the read and the update.
-            return new IdentitySourceResult(SaveOutcome.NotFound);
+            return AdminResult.NotFound<IdentitySourceResponse>();
         }
-        return new IdentitySourceResult(SaveOutcome.Saved, ToResponse(row));
+        return AdminResult.Saved(ToResponse(row));
     }
 
-    /// <summary><see cref="SaveOutcome.Saved"/> once removed; the registry source cannot be (it can be disabled).</summary>
-    public async Task<IdentitySourceResult> DeleteAsync(string id, CancellationToken cancellationToken)
+    /// <summary><see cref="AdminResult.Deleted{T}"/> once removed; the registry source cannot be (it can be disabled).</summary>
+    public async Task<AdminResult<IdentitySourceResponse>> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         var kind = await db.IdentitySources.Where(s => s.Id == id).Select(s => (IdentitySourceKind?)s.Kind).FirstOrDefaultAsync(cancellationToken);
         if (kind is null)
         {
-            return new IdentitySourceResult(SaveOutcome.NotFound);
+            return AdminResult.NotFound<IdentitySourceResponse>();
         }
         if (kind == IdentitySourceKind.Registry)
         {
-            return new IdentitySourceResult(SaveOutcome.Conflict,
-                Detail: "The registry source is always present and cannot be removed; set enabled to false to stop offering it.");
+            return AdminResult.Conflict<IdentitySourceResponse>(
+                "The registry source is always present and cannot be removed; set enabled to false to stop offering it.");
         }
         var deleted = await db.IdentitySources.Where(s => s.Id == id && s.Kind != IdentitySourceKind.Registry).ExecuteDeleteAsync(cancellationToken);
-        return new IdentitySourceResult(deleted == 0 ? SaveOutcome.NotFound : SaveOutcome.Saved);
+        return deleted == 0 ? AdminResult.NotFound<IdentitySourceResponse>() : AdminResult.Deleted<IdentitySourceResponse>();
     }
 
-    private static IdentitySourceResult RegistryExistsOnce() => new(SaveOutcome.Conflict,
-        Detail: $"The registry source exists once: it is the built-in source '{IdentitySource.RegistryId}', which can be changed but not added.");
+    private static AdminResult<IdentitySourceResponse> RegistryExistsOnce() => AdminResult.Conflict<IdentitySourceResponse>(
+        $"The registry source exists once: it is the built-in source '{IdentitySource.RegistryId}', which can be changed but not added.");
 
-    private static IdentitySourceResult Duplicate(string id) => new(SaveOutcome.Conflict, Detail: $"An identity source with id '{id}' already exists.");
+    private static AdminResult<IdentitySourceResponse> Duplicate(string id) => AdminResult.Conflict<IdentitySourceResponse>($"An identity source with id '{id}' already exists.");
 
     private static IdentitySourceResponse ToResponse(IdentitySource row) => new()
     {

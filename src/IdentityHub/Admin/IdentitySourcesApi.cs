@@ -23,44 +23,15 @@ internal static class IdentitySourcesApi
         await sources.FindAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found) : NotFound(id);
 
     private static async Task<Results<Created<IdentitySourceResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        IdentitySourceRequest request, IdentitySourceRegistry sources, CancellationToken cancellationToken)
-    {
-        var result = await sources.CreateAsync(request, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/identity-sources/{Uri.EscapeDataString(result.Value!.Id)}", result.Value),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            _ => Conflict(result.Detail),
-        };
-    }
+        IdentitySourceRequest request, IdentitySourceRegistry sources, CancellationToken cancellationToken) =>
+        (await sources.CreateAsync(request, cancellationToken)).ToCreated(source => $"/api/admin/v1/identity-sources/{Uri.EscapeDataString(source.Id)}");
 
     private static async Task<Results<Ok<IdentitySourceResponse>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(
-        string id, IdentitySourceRequest request, IdentitySourceRegistry sources, CancellationToken cancellationToken)
-    {
-        var result = await sources.ReplaceAsync(id, request, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Ok(result.Value!),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            SaveOutcome.Conflict => Conflict(result.Detail),
-            _ => NotFound(id),
-        };
-    }
+        string id, IdentitySourceRequest request, IdentitySourceRegistry sources, CancellationToken cancellationToken) =>
+        (await sources.ReplaceAsync(id, request, cancellationToken)).ToOk(() => NotFound(id));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, IdentitySourceRegistry sources, CancellationToken cancellationToken)
-    {
-        var result = await sources.DeleteAsync(id, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.NoContent(),
-            SaveOutcome.Conflict => Conflict(result.Detail),
-            _ => NotFound(id),
-        };
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, IdentitySourceRegistry sources, CancellationToken cancellationToken) =>
+        (await sources.DeleteAsync(id, cancellationToken)).ToNoContent(() => NotFound(id));
 
-    private static ProblemHttpResult Conflict(string? detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
-
-    private static ProblemHttpResult NotFound(string id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No identity source has id '{id}'.");
+    private static ProblemHttpResult NotFound(string id) => AdminHttpResults.NotFound($"No identity source has id '{id}'.");
 }

@@ -20,49 +20,23 @@ internal static class RegistryApi
         await registry.FindPersonAsync(identityNumber, cancellationToken) is { } found ? TypedResults.Ok(found) : PersonNotFound(identityNumber);
 
     private static async Task<Results<Created<PersonResponse>, ValidationProblem, ProblemHttpResult>> CreatePersonAsync(
-        PersonRequest request, RegistryRecords registry, CancellationToken cancellationToken)
-    {
-        var result = await registry.CreatePersonAsync(request, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/registry/people/{result.Value!.IdentityNumber}", result.Value),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
-        };
-    }
+        PersonRequest request, RegistryRecords registry, CancellationToken cancellationToken) =>
+        (await registry.CreatePersonAsync(request, cancellationToken)).ToCreated(person => $"/api/admin/v1/registry/people/{person.IdentityNumber}");
 
     private static async Task<Results<Ok<EnterpriseResponse>, ProblemHttpResult>> GetEnterpriseAsync(string enterpriseId, RegistryRecords registry, CancellationToken cancellationToken) =>
         await registry.FindEnterpriseAsync(enterpriseId, cancellationToken) is { } found ? TypedResults.Ok(found) : EnterpriseNotFound(enterpriseId);
 
     private static async Task<Results<Created<EnterpriseResponse>, ValidationProblem, ProblemHttpResult>> CreateEnterpriseAsync(
-        EnterpriseRequest request, RegistryRecords registry, CancellationToken cancellationToken)
-    {
-        var result = await registry.CreateEnterpriseAsync(request, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/registry/enterprises/{result.Value!.EnterpriseId}", result.Value),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
-        };
-    }
+        EnterpriseRequest request, RegistryRecords registry, CancellationToken cancellationToken) =>
+        (await registry.CreateEnterpriseAsync(request, cancellationToken)).ToCreated(enterprise => $"/api/admin/v1/registry/enterprises/{enterprise.EnterpriseId}");
 
+    // A representation has no address of its own: it is read back as part of its enterprise.
     private static async Task<Results<Created<RepresentativeResponse>, ValidationProblem, ProblemHttpResult>> AddRepresentativeAsync(
-        string enterpriseId, RepresentativeRequest request, RegistryRecords registry, CancellationToken cancellationToken)
-    {
-        var result = await registry.AddRepresentativeAsync(enterpriseId, request, cancellationToken);
-        return result.Outcome switch
-        {
-            // A representation has no address of its own: it is read back as part of its enterprise.
-            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/registry/enterprises/{enterpriseId}", result.Value),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            SaveOutcome.NotFound => EnterpriseNotFound(enterpriseId),
-            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
-        };
-    }
+        string enterpriseId, RepresentativeRequest request, RegistryRecords registry, CancellationToken cancellationToken) =>
+        (await registry.AddRepresentativeAsync(enterpriseId, request, cancellationToken))
+            .ToCreated(_ => $"/api/admin/v1/registry/enterprises/{enterpriseId}", () => EnterpriseNotFound(enterpriseId));
 
-    private static ProblemHttpResult PersonNotFound(string identityNumber) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No person has identity number '{identityNumber}'.");
+    private static ProblemHttpResult PersonNotFound(string identityNumber) => AdminHttpResults.NotFound($"No person has identity number '{identityNumber}'.");
 
-    private static ProblemHttpResult EnterpriseNotFound(string enterpriseId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No enterprise has tax code '{enterpriseId}'.");
+    private static ProblemHttpResult EnterpriseNotFound(string enterpriseId) => AdminHttpResults.NotFound($"No enterprise has tax code '{enterpriseId}'.");
 }

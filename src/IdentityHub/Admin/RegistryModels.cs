@@ -92,7 +92,3 @@ public sealed record RepresentativeResponse
     public required string FamilyName { get; init; }
     public required string Role { get; init; }
 }
-
-/// <summary>The outcome of a registry write, as <see cref="SaveResult"/> is for relying parties.</summary>
-public sealed record RegistryResult<T>(SaveOutcome Outcome, T? Value = null, ValidationErrors? Errors = null, string? Detail = null)
-    where T : class;

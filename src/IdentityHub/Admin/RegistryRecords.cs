@@ -30,16 +30,16 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         return ToResponse(person, username);
     }
 
-    public async Task<RegistryResult<PersonResponse>> CreatePersonAsync(PersonRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<PersonResponse>> CreatePersonAsync(PersonRequest request, CancellationToken cancellationToken)
     {
         var (errors, person, username) = ValidatePerson(request);
         if (person is null)
         {
-            return new(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<PersonResponse>(errors);
         }
         if (await PersonConflictAsync(person.IdentityNumber!, username!, cancellationToken) is { } taken)
         {
-            return new(SaveOutcome.Conflict, Detail: taken);
+            return AdminResult.Conflict<PersonResponse>(taken);
         }
 
         var now = Stored(time.GetUtcNow());
@@ -64,11 +64,11 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
             db.ChangeTracker.Clear();
             if (await PersonConflictAsync(person.IdentityNumber!, username!, cancellationToken) is { } raced)
             {
-                return new(SaveOutcome.Conflict, Detail: raced);
+                return AdminResult.Conflict<PersonResponse>(raced);
             }
             throw;
         }
-        return new(SaveOutcome.Saved, ToResponse(person, username));
+        return AdminResult.Saved(ToResponse(person, username));
     }
 
     public async Task<EnterpriseResponse?> FindEnterpriseAsync(string enterpriseId, CancellationToken cancellationToken)
@@ -92,7 +92,7 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         return new EnterpriseResponse { EnterpriseId = enterprise.Id, Name = enterprise.Name, Representatives = representatives };
     }
 
-    public async Task<RegistryResult<EnterpriseResponse>> CreateEnterpriseAsync(EnterpriseRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<EnterpriseResponse>> CreateEnterpriseAsync(EnterpriseRequest request, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var enterpriseId = request.EnterpriseId?.Trim();
@@ -107,13 +107,13 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         }
         if (errors.Any)
         {
-            return new(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<EnterpriseResponse>(errors);
         }
 
         var conflict = $"An enterprise with tax code '{enterpriseId}' already exists.";
         if (await db.Enterprises.AnyAsync(e => e.Id == enterpriseId, cancellationToken))
         {
-            return new(SaveOutcome.Conflict, Detail: conflict);
+            return AdminResult.Conflict<EnterpriseResponse>(conflict);
         }
         var enterprise = new Enterprise { Id = enterpriseId!, Name = name!, CreatedAt = time.GetUtcNow() };
         try
@@ -126,18 +126,18 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
             db.ChangeTracker.Clear();
             if (await db.Enterprises.AnyAsync(e => e.Id == enterpriseId, cancellationToken))
             {
-                return new(SaveOutcome.Conflict, Detail: conflict);
+                return AdminResult.Conflict<EnterpriseResponse>(conflict);
             }
             throw;
         }
-        return new(SaveOutcome.Saved, new EnterpriseResponse { EnterpriseId = enterprise.Id, Name = enterprise.Name, Representatives = [] });
+        return AdminResult.Saved(new EnterpriseResponse { EnterpriseId = enterprise.Id, Name = enterprise.Name, Representatives = [] });
     }
 
-    public async Task<RegistryResult<RepresentativeResponse>> AddRepresentativeAsync(string enterpriseId, RepresentativeRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<RepresentativeResponse>> AddRepresentativeAsync(string enterpriseId, RepresentativeRequest request, CancellationToken cancellationToken)
     {
         if (!await db.Enterprises.AnyAsync(e => e.Id == enterpriseId, cancellationToken))
         {
-            return new(SaveOutcome.NotFound);
+            return AdminResult.NotFound<RepresentativeResponse>();
         }
 
         var errors = new ValidationErrors();
@@ -159,13 +159,13 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         }
         if (person is null || errors.Any)
         {
-            return new(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<RepresentativeResponse>(errors);
         }
 
         var conflict = $"The person with identity number {identityNumber} already represents enterprise '{enterpriseId}'.";
         if (await db.Representatives.AnyAsync(r => r.EnterpriseId == enterpriseId && r.PersonId == person.Id, cancellationToken))
         {
-            return new(SaveOutcome.Conflict, Detail: conflict);
+            return AdminResult.Conflict<RepresentativeResponse>(conflict);
         }
         try
         {
@@ -177,11 +177,11 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
             db.ChangeTracker.Clear();
             if (await db.Representatives.AnyAsync(r => r.EnterpriseId == enterpriseId && r.PersonId == person.Id, cancellationToken))
             {
-                return new(SaveOutcome.Conflict, Detail: conflict);
+                return AdminResult.Conflict<RepresentativeResponse>(conflict);
             }
             throw;
         }
-        return new(SaveOutcome.Saved, new RepresentativeResponse
+        return AdminResult.Saved(new RepresentativeResponse
         {
             IdentityNumber = person.IdentityNumber,
             GivenName = person.Pivot.GivenName,

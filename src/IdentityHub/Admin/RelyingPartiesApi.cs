@@ -24,43 +24,23 @@ internal static class RelyingPartiesApi
         await registry.FindAsync(clientId, cancellationToken) is { } found ? TypedResults.Ok(found) : NotFound(clientId);
 
     private static async Task<Results<Created<RelyingPartyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        RelyingPartyRequest request, RelyingPartyRegistry registry, CancellationToken cancellationToken)
-    {
-        var result = await registry.CreateAsync(request, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Created($"/api/admin/v1/relying-parties/{Uri.EscapeDataString(result.Value!.ClientId)}", result.Value),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: result.Detail),
-        };
-    }
+        RelyingPartyRequest request, RelyingPartyRegistry registry, CancellationToken cancellationToken) =>
+        (await registry.CreateAsync(request, cancellationToken)).ToCreated(party => $"/api/admin/v1/relying-parties/{Uri.EscapeDataString(party.ClientId)}");
 
     private static async Task<Results<Ok<RelyingPartyResponse>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(
-        string clientId, RelyingPartyRequest request, RelyingPartyRegistry registry, CancellationToken cancellationToken)
-    {
-        var result = await registry.ReplaceAsync(clientId, request, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Ok(result.Value!),
-            SaveOutcome.Invalid => TypedResults.ValidationProblem(result.Errors!.ToDictionary()),
-            _ => NotFound(clientId),
-        };
-    }
+        string clientId, RelyingPartyRequest request, RelyingPartyRegistry registry, CancellationToken cancellationToken) =>
+        (await registry.ReplaceAsync(clientId, request, cancellationToken)).ToOk(() => NotFound(clientId));
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string clientId, RelyingPartyRegistry registry, CancellationToken cancellationToken) =>
-        await registry.DeleteAsync(clientId, cancellationToken) ? TypedResults.NoContent() : NotFound(clientId);
+        (await registry.DeleteAsync(clientId, cancellationToken)).ToNoContent(() => NotFound(clientId));
 
     private static async Task<Results<Ok<ClientSecretResponse>, ProblemHttpResult>> RotateSecretAsync(string clientId, RelyingPartyRegistry registry, CancellationToken cancellationToken)
     {
         var result = await registry.RotateSecretAsync(clientId, cancellationToken);
-        return result.Outcome switch
-        {
-            SaveOutcome.Saved => TypedResults.Ok(new ClientSecretResponse(clientId, result.Value!.ClientSecret!)),
-            SaveOutcome.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "No secret", detail: result.Detail),
-            _ => NotFound(clientId),
-        };
+        return result.Outcome == SaveOutcome.Saved
+            ? TypedResults.Ok(new ClientSecretResponse(clientId, result.Value!.ClientSecret!))
+            : result.ToProblem(() => NotFound(clientId), conflictTitle: "No secret");
     }
 
-    private static ProblemHttpResult NotFound(string clientId) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No relying party has client id '{clientId}'.");
+    private static ProblemHttpResult NotFound(string clientId) => AdminHttpResults.NotFound($"No relying party has client id '{clientId}'.");
 }

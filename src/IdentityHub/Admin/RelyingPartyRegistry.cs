@@ -11,16 +11,6 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Admin;
 
-public enum SaveOutcome
-{
-    Saved,
-    Invalid,
-    NotFound,
-    Conflict,
-}
-
-public sealed record SaveResult(SaveOutcome Outcome, RelyingPartyResponse? Value = null, ValidationErrors? Errors = null, string? Detail = null);
-
 /// <summary>
 /// Registers relying services: OpenIddict's application (client id, hashed secret, URIs, permissions, keys) and
 /// the hub's own row (sector, assurance, consent, logout) are written together in one transaction.
@@ -52,16 +42,16 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         return application is null ? null : await ToResponseAsync(application, row!, null, cancellationToken);
     }
 
-    public async Task<SaveResult> CreateAsync(RelyingPartyRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<RelyingPartyResponse>> CreateAsync(RelyingPartyRequest request, CancellationToken cancellationToken)
     {
         var (errors, registration) = await ValidateAsync(request, pathClientId: null, cancellationToken);
         if (registration is null)
         {
-            return new SaveResult(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<RelyingPartyResponse>(errors);
         }
         if (await applications.FindByClientIdAsync(registration.ClientId, cancellationToken) is not null)
         {
-            return new SaveResult(SaveOutcome.Conflict, Detail: $"A client with id '{registration.ClientId}' already exists.");
+            return AdminResult.Conflict<RelyingPartyResponse>($"A client with id '{registration.ClientId}' already exists.");
         }
 
         var secret = registration.UsesSecret ? NewSecret() : null;
@@ -77,27 +67,27 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             db.RelyingParties.Add(row);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new SaveResult(SaveOutcome.Saved, await ToResponseAsync(application, row, secret, cancellationToken));
+            return AdminResult.Saved(await ToResponseAsync(application, row, secret, cancellationToken));
         }
         catch (DbUpdateException)
         {
             // A concurrent request registered the same client id first.
-            return new SaveResult(SaveOutcome.Conflict, Detail: $"A client with id '{registration.ClientId}' already exists.");
+            return AdminResult.Conflict<RelyingPartyResponse>($"A client with id '{registration.ClientId}' already exists.");
         }
     }
 
-    public async Task<SaveResult> ReplaceAsync(string clientId, RelyingPartyRequest request, CancellationToken cancellationToken)
+    public async Task<AdminResult<RelyingPartyResponse>> ReplaceAsync(string clientId, RelyingPartyRequest request, CancellationToken cancellationToken)
     {
         var row = await db.RelyingParties.FirstOrDefaultAsync(r => r.ClientId == clientId, cancellationToken);
         var application = row is null ? null : await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {
-            return new SaveResult(SaveOutcome.NotFound);
+            return AdminResult.NotFound<RelyingPartyResponse>();
         }
         var (errors, registration) = await ValidateAsync(request, clientId, cancellationToken);
         if (registration is null)
         {
-            return new SaveResult(SaveOutcome.Invalid, Errors: errors);
+            return AdminResult.Invalid<RelyingPartyResponse>(errors);
         }
 
         // The secret survives a replace; a client moving to a secret method gets a new one, returned once.
@@ -113,16 +103,16 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         await applications.UpdateAsync(application, descriptor, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new SaveResult(SaveOutcome.Saved, await ToResponseAsync(application, row, secret, cancellationToken));
+        return AdminResult.Saved(await ToResponseAsync(application, row, secret, cancellationToken));
     }
 
-    public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<AdminResult<RelyingPartyResponse>> DeleteAsync(string clientId, CancellationToken cancellationToken)
     {
         var row = await db.RelyingParties.FirstOrDefaultAsync(r => r.ClientId == clientId, cancellationToken);
         var application = row is null ? null : await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {
-            return false;
+            return AdminResult.NotFound<RelyingPartyResponse>();
         }
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // OpenIddict removes the client's authorizations and tokens with it: nothing it was issued stays valid.
@@ -130,27 +120,27 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         db.RelyingParties.Remove(row!);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return true;
+        return AdminResult.Deleted<RelyingPartyResponse>();
     }
 
-    public async Task<SaveResult> RotateSecretAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<AdminResult<RelyingPartyResponse>> RotateSecretAsync(string clientId, CancellationToken cancellationToken)
     {
         var row = await db.RelyingParties.AsNoTracking().FirstOrDefaultAsync(r => r.ClientId == clientId, cancellationToken);
         var application = row is null ? null : await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {
-            return new SaveResult(SaveOutcome.NotFound);
+            return AdminResult.NotFound<RelyingPartyResponse>();
         }
         if (row!.TokenEndpointAuthMethod is not ("client_secret_basic" or "client_secret_post"))
         {
-            return new SaveResult(SaveOutcome.Conflict, Detail: $"Client '{clientId}' authenticates with {row.TokenEndpointAuthMethod}: it has no secret to rotate.");
+            return AdminResult.Conflict<RelyingPartyResponse>($"Client '{clientId}' authenticates with {row.TokenEndpointAuthMethod}: it has no secret to rotate.");
         }
         var secret = NewSecret();
         var descriptor = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(descriptor, application, cancellationToken);
         descriptor.ClientSecret = secret;
         await applications.UpdateAsync(application, descriptor, cancellationToken);
-        return new SaveResult(SaveOutcome.Saved, await ToResponseAsync(application, row, secret, cancellationToken));
+        return AdminResult.Saved(await ToResponseAsync(application, row, secret, cancellationToken));
     }
 
     /// <summary>256 random bits, base64url: URL-safe, and too long to guess, so a fast hash would do (see PERFORMANCE).</summary>
