@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Admin;
@@ -69,10 +70,17 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             await transaction.CommitAsync(cancellationToken);
             return AdminResult.Saved(await ToResponseAsync(application, row, secret, cancellationToken));
         }
-        catch (DbUpdateException)
+        catch (Exception exception) when (exception is DbUpdateException or OpenIddictExceptions.ValidationException)
         {
-            // A concurrent request registered the same client id first.
-            return AdminResult.Conflict<RelyingPartyResponse>($"A client with id '{registration.ClientId}' already exists.");
+            // A concurrent request registered the same client id first: OpenIddict's own check saw its committed row,
+            // or the unique index refused ours. The database says which; anything else is not a conflict.
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            if (await db.Set<OpenIddictEntityFrameworkCoreApplication>().AnyAsync(a => a.ClientId == registration.ClientId, cancellationToken))
+            {
+                return AdminResult.Conflict<RelyingPartyResponse>($"A client with id '{registration.ClientId}' already exists.");
+            }
+            throw;
         }
     }
 

@@ -5,7 +5,8 @@ using IdentityHub.Tests.Infrastructure;
 
 namespace IdentityHub.Tests.Admin;
 
-public sealed class AdminAccessTests(SqliteHub hub) : IClassFixture<SqliteHub>
+/// <summary>The admin API's access rules and OpenAPI description, on each database provider.</summary>
+public abstract class AdminAccessTests(HubFactory hub)
 {
     [Fact]
     public async Task AdminApi_WithoutToken_Is401WithBearerChallenge()
@@ -68,7 +69,7 @@ public sealed class AdminAccessTests(SqliteHub hub) : IClassFixture<SqliteHub>
     [Fact]
     public async Task Bootstrap_WithAShortSecretOutsideDevelopment_RefusesToStart()
     {
-        await using var weak = await HubFactory.CreateAsync(HubDatabase.Sqlite, new() { ["Hub:Bootstrap:AdminClientSecret"] = "change-me" });
+        await using var weak = await HubFactory.CreateAsync(hub.Database, new() { ["Hub:Bootstrap:AdminClientSecret"] = "change-me" });
         var failure = Assert.ThrowsAny<Exception>(() => weak.CreateApiClient());
         Assert.Contains("AdminClientSecret must be at least 32", failure.ToString(), StringComparison.Ordinal);
     }
@@ -82,3 +83,7 @@ public sealed class AdminAccessTests(SqliteHub hub) : IClassFixture<SqliteHub>
         Assert.Contains("\"bearer\"", document, StringComparison.Ordinal);
     }
 }
+
+public sealed class SqliteAdminAccessTests(SqliteHub hub) : AdminAccessTests(hub), IClassFixture<SqliteHub>;
+
+public sealed class PostgresAdminAccessTests(PostgresHub hub) : AdminAccessTests(hub), IClassFixture<PostgresHub>;

@@ -11,7 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Tests.Admin;
 
-public sealed class IdentitySourcesApiTests(SqliteHub hub) : IClassFixture<SqliteHub>
+/// <summary>The identity-source endpoints of the admin API, on each database provider.</summary>
+public abstract class IdentitySourcesApiTests(HubFactory hub)
 {
     private const string Path = "/api/admin/v1/identity-sources";
     private const string Secret = "upstream-secret-0123456789-abcdefghij";
@@ -586,3 +587,7 @@ public sealed class IdentitySourcesApiTests(SqliteHub hub) : IClassFixture<Sqlit
     private string Unprotect(string protectedSecret) =>
         hub.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(IdentitySource.ClientSecretPurpose).Unprotect(protectedSecret);
 }
+
+public sealed class SqliteIdentitySourcesApiTests(SqliteHub hub) : IdentitySourcesApiTests(hub), IClassFixture<SqliteHub>;
+
+public sealed class PostgresIdentitySourcesApiTests(PostgresHub hub) : IdentitySourcesApiTests(hub), IClassFixture<PostgresHub>;

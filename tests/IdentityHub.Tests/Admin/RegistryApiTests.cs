@@ -9,7 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Tests.Admin;
 
-public sealed class RegistryApiTests(SqliteHub hub) : IClassFixture<SqliteHub>
+/// <summary>The national-registry endpoints of the admin API, on each database provider.</summary>
+public abstract class RegistryApiTests(HubFactory hub)
 {
     private const string People = "/api/admin/v1/registry/people";
     private const string Enterprises = "/api/admin/v1/registry/enterprises";
@@ -572,3 +573,7 @@ public sealed class RegistryApiTests(SqliteHub hub) : IClassFixture<SqliteHub>
         Assert.False(await db.RegistryAccounts.AnyAsync(a => a.Username == username));
     }
 }
+
+public sealed class SqliteRegistryApiTests(SqliteHub hub) : RegistryApiTests(hub), IClassFixture<SqliteHub>;
+
+public sealed class PostgresRegistryApiTests(PostgresHub hub) : RegistryApiTests(hub), IClassFixture<PostgresHub>;

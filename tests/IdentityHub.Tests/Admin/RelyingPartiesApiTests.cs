@@ -12,7 +12,8 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace IdentityHub.Tests.Admin;
 
-public sealed class RelyingPartiesApiTests(SqliteHub hub) : IClassFixture<SqliteHub>
+/// <summary>The relying-party endpoints of the admin API, on each database provider.</summary>
+public abstract class RelyingPartiesApiTests(HubFactory hub)
 {
     private const string Base = "/api/admin/v1/relying-parties";
 
@@ -208,6 +209,40 @@ public sealed class RelyingPartiesApiTests(SqliteHub hub) : IClassFixture<Sqlite
     }
 
     [Fact]
+    public async Task Create_ConcurrentlyWithOneClientId_OneWinsWholeAndTheOthersAre409()
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        var clientId = NewId();
+        var bodies = Enumerable.Range(0, 8).Select(i =>
+        {
+            var body = Service(clientId, grantTypes: ["client_credentials"], redirectUris: []);
+            body["displayName"] = $"Tax service {i}";
+            return body;
+        }).ToList();
+
+        var responses = await Task.WhenAll(bodies.Select(body => http.PostAsJsonAsync(Base, body)));
+        try
+        {
+            var winner = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+            Assert.All(responses.Where(r => r != winner), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+            Assert.All(responses.Where(r => r != winner), r => Assert.Equal("application/problem+json", r.Content.Headers.ContentType!.MediaType));
+
+            // What is stored is the winner's registration, whole: its name, and the secret it was given works.
+            var created = (await winner.Content.ReadFromJsonAsync<JsonObject>())!;
+            var read = await http.GetFromJsonAsync<JsonObject>($"{Base}/{clientId}");
+            Assert.Equal(created["displayName"]!.GetValue<string>(), read!["displayName"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.OK, (await ClientCredentialsAsync(clientId, created["clientSecret"]!.GetValue<string>())).Status);
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task UnknownClient_Is404EverywhereAndTheAdminClientIsNotARelyingParty()
     {
         using var http = await hub.CreateAdminClientAsync();
@@ -273,3 +308,7 @@ public sealed class RelyingPartiesApiTests(SqliteHub hub) : IClassFixture<Sqlite
 
     private static string NewId() => "svc-" + Guid.NewGuid().ToString("N")[..10];
 }
+
+public sealed class SqliteRelyingPartiesApiTests(SqliteHub hub) : RelyingPartiesApiTests(hub), IClassFixture<SqliteHub>;
+
+public sealed class PostgresRelyingPartiesApiTests(PostgresHub hub) : RelyingPartiesApiTests(hub), IClassFixture<PostgresHub>;
