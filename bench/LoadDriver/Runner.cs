@@ -139,8 +139,10 @@ internal static class Runner
             FirstErrors = state.FirstErrors(),
             Counters = state.Counters(),
             ServerProcess = options.ServerPids is [var serverPid, ..]
-                ? ProcessResult.From(serverPid, ProcessStats.Name(serverPid), serverBefore, serverAfter, operations, seconds, serverWarning)
-                    with { Pids = options.ServerPids.Count > 1 ? options.ServerPids : null }
+                ? ProcessResult.From(serverPid, ProcessStats.Name(serverPid), serverBefore, serverAfter, operations, seconds, serverWarning) with
+                {
+                    Pids = options.ServerPids.Count > 1 ? options.ServerPids : null,
+                }
                 : null,
             UpstreamProcess = options.UpstreamPid is { } upstreamPid
                 ? ProcessResult.From(upstreamPid, ProcessStats.Name(upstreamPid), upstreamBefore, upstreamAfter, operations, seconds, upstreamWarning)

@@ -77,10 +77,22 @@ internal sealed class ClientCache
 
         public OpenIddictEntityFrameworkCoreApplication ToEntity() => new()
         {
-            Id = Id, ApplicationType = ApplicationType, ClientId = ClientId, ClientSecret = ClientSecret, ClientType = ClientType,
-            ConcurrencyToken = ConcurrencyToken, ConsentType = ConsentType, DisplayName = DisplayName, DisplayNames = DisplayNames,
-            JsonWebKeySet = JsonWebKeySet, Permissions = Permissions, PostLogoutRedirectUris = PostLogoutRedirectUris,
-            Properties = Properties, RedirectUris = RedirectUris, Requirements = Requirements, Settings = Settings,
+            Id = Id,
+            ApplicationType = ApplicationType,
+            ClientId = ClientId,
+            ClientSecret = ClientSecret,
+            ClientType = ClientType,
+            ConcurrencyToken = ConcurrencyToken,
+            ConsentType = ConsentType,
+            DisplayName = DisplayName,
+            DisplayNames = DisplayNames,
+            JsonWebKeySet = JsonWebKeySet,
+            Permissions = Permissions,
+            PostLogoutRedirectUris = PostLogoutRedirectUris,
+            Properties = Properties,
+            RedirectUris = RedirectUris,
+            Requirements = Requirements,
+            Settings = Settings,
         };
     }
 }

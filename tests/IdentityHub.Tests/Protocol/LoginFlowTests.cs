@@ -5,8 +5,8 @@ using IdentityHub.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
-using OpenIddict.EntityFrameworkCore.Models;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Tests.Protocol;
 

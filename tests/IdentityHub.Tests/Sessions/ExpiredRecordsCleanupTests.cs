@@ -41,11 +41,23 @@ public sealed class ExpiredRecordsCleanupTests(SqliteHub hub) : IClassFixture<Sq
 
     private static LoginJourney Journey(string id, DateTimeOffset expires) => new()
     {
-        Id = id, BrowserBinding = "x", ClientId = "sample-service", AuthorizeQuery = "", CreatedAt = expires.AddMinutes(-15), ExpiresAt = expires,
+        Id = id,
+        BrowserBinding = "x",
+        ClientId = "sample-service",
+        AuthorizeQuery = "",
+        CreatedAt = expires.AddMinutes(-15),
+        ExpiresAt = expires,
     };
 
     private static HubSession Session(string id, Guid person, DateTimeOffset expires) => new()
     {
-        Id = id, PersonId = person, SourceId = "registry", Acr = "eidas1", Amr = "pwd", AuthenticatedAt = expires.AddHours(-1), CreatedAt = expires.AddHours(-1), ExpiresAt = expires,
+        Id = id,
+        PersonId = person,
+        SourceId = "registry",
+        Acr = "eidas1",
+        Amr = "pwd",
+        AuthenticatedAt = expires.AddHours(-1),
+        CreatedAt = expires.AddHours(-1),
+        ExpiresAt = expires,
     };
 }

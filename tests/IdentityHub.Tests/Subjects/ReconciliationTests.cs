@@ -15,7 +15,12 @@ public sealed class ReconciliationTests
 {
     private static PivotIdentity Pivot(int birthYear = 1992) => new()
     {
-        GivenName = "Giang", FamilyName = "Võ Thị", Birthdate = new DateOnly(birthYear, 7, 9), Gender = Gender.Female, Birthplace = "48001", Birthcountry = "VN",
+        GivenName = "Giang",
+        FamilyName = "Võ Thị",
+        Birthdate = new DateOnly(birthYear, 7, 9),
+        Gender = Gender.Female,
+        Birthplace = "48001",
+        Birthcountry = "VN",
     };
 
     [Theory]
