@@ -17,7 +17,7 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 WARMUP=${WARMUP:-4}  # per run, after the pre-warm below; 4 s keeps the full run well under 15 minutes
 SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login federated-login introspection userinfo"}
 # Seconds per scenario, once, before anything is measured (JIT, pools, caches): at least 20 s in all, since a fresh
-# .NET process needs that much load to run its optimised code (PERFORMANCE.md); short runs otherwise measure the JIT.
+# .NET process needs that much load to run its optimised code (bench/README.md); short runs otherwise measure the JIT.
 scenario_count=$(wc -w <<<"$SCENARIOS")
 PREWARM=${PREWARM:-$(( (20 + scenario_count - 1) / scenario_count > 2 ? (20 + scenario_count - 1) / scenario_count : 2 ))}
 HUB_DIR=${HUB_DIR:-$root}  # another checkout of the hub, to measure a before/after pair with the same driver and peer

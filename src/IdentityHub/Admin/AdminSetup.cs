@@ -13,7 +13,7 @@ using Scalar.AspNetCore;
 namespace IdentityHub.Admin;
 
 /// <summary>
-/// The admin REST API (CONTRACT section 3): bearer tokens issued by this hub with scope <c>hub.admin</c>,
+/// The admin REST API (docs/integration.md, "Admin API"): bearer tokens issued by this hub with scope <c>hub.admin</c>,
 /// RFC 9457 problem details for every error, an OpenAPI description for agency developers.
 /// </summary>
 internal static class AdminSetup

@@ -151,7 +151,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         return AdminResult.Saved(await ToResponseAsync(application, row, secret, cancellationToken));
     }
 
-    /// <summary>256 random bits, base64url: URL-safe, and too long to guess, so a fast hash would do (see PERFORMANCE).</summary>
+    /// <summary>256 random bits, base64url: URL-safe, and too long to guess, so a fast hash would do (docs/design.md, "Token hot path").</summary>
     private static string NewSecret() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
     private async Task<RelyingPartyResponse> ToResponseAsync(object application, RelyingParty row, string? secret, CancellationToken cancellationToken)

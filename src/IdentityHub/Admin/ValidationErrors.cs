@@ -1,6 +1,6 @@
 namespace IdentityHub.Admin;
 
-/// <summary>Collects validation messages keyed by the request's camelCase property names (CONTRACT section 3).</summary>
+/// <summary>Collects validation messages keyed by the request's camelCase property names (docs/integration.md, "Admin API").</summary>
 public sealed class ValidationErrors
 {
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);

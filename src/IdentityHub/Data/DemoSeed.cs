@@ -9,7 +9,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Data;
 
-/// <summary>The demo data of CONTRACT section 7. Safe to run at every start: it only adds what is missing.</summary>
+/// <summary>The demo data of docs/integration.md ("Configuration and operations"). Safe to run at every start: it only adds what is missing.</summary>
 internal static class DemoSeed
 {
     public const string SampleClientId = "sample-service";

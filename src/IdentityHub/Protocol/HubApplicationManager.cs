@@ -13,7 +13,7 @@ namespace IdentityHub.Protocol;
 /// OpenIddict's application manager with two changes for the token endpoint's hot path. Client definitions come from
 /// <see cref="ClientCache"/> (each write here empties every instance's copy). Client secrets are checked in
 /// microseconds instead of milliseconds: OpenIddict stores secrets as PBKDF2 hashes, which protect low-entropy
-/// passwords, at about 2.5 ms of CPU per token request (PERFORMANCE.md). The hub's secrets are 256 random bits it
+/// passwords, at about 2.5 ms of CPU per token request (bench/README.md). The hub's secrets are 256 random bits it
 /// generates itself (and the bootstrap secret must be long): guessing one is out of reach with or without key
 /// stretching, so a SHA-256 digest compared in constant time is as safe. Hashes written by OpenIddict's default (no
 /// prefix) are still accepted.

@@ -6,7 +6,7 @@ namespace IdentityHub.Protocol;
 
 /// <summary>
 /// Discovery and JWKS are the same document for every caller until the server options change (new keys,
-/// new settings), yet OpenIddict builds them on every request (PERFORMANCE.md: JWKS at 0.29× the peer). The
+/// new settings), yet OpenIddict builds them on every request (bench/README.md: JWKS at 0.29× the peer). The
 /// first answer is kept and served until then. Several instances built from the same database serve the same bytes.
 /// </summary>
 internal sealed class MetadataCache

@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace IdentityHub.Tests.Federation;
 
-/// <summary>Logging in through upstream identity sources (CONTRACT sections 2–4), against the mock provider.</summary>
+/// <summary>Logging in through upstream identity sources (docs/integration.md, "Identity sources"), against the mock provider.</summary>
 public sealed class FederationTests(FederationFixture fixture) : FederationTestsOn(fixture), IClassFixture<FederationFixture>;
 
 /// <summary>The same on PostgreSQL.</summary>
