@@ -169,6 +169,56 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
     }
 
     [Fact]
+    public async Task Chooser_BackToTheServiceWithTheKeyboard_EndsTheLoginAtTheService()
+    {
+        await using var context = await servers.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(servers.ServiceUrl + "/login?lang=en");
+        await Expect(page).ToHaveURLAsync(SignInUrl);
+
+        // The chooser of this journey (a service with a single source skips it; the person may still go there).
+        var journey = JourneyOf(page);
+        await page.GotoAsync($"{servers.HubUrl}/login/{journey}");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Cơ sở dữ liệu quốc gia về dân cư" })).ToBeVisibleAsync();
+        await SaveScreenshotAsync(page, "hub-chooser-en.png");
+        await Accessibility.AssertNoWcagViolationsAsync(page, "The hub's chooser");
+
+        var back = page.GetByRole(AriaRole.Button, new() { Name = "Back to the service" });
+        for (var i = 0; i < 10 && !await IsFocusedAsync(back); i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+        await Expect(back).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(servers.ServiceUrl + "/error")));
+        await Expect(page.GetByText("access_denied")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task ErrorPage_OfALoginThatCanGoOn_OffersAnotherSourceAndTheServiceAndHasNoWcagViolations()
+    {
+        await using var context = await servers.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(servers.ServiceUrl + "/login?lang=en");
+        await Expect(page).ToHaveURLAsync(SignInUrl);
+        var journey = JourneyOf(page);
+
+        // As a source that does not answer leaves it: the journey stays open.
+        await page.GotoAsync($"{servers.HubUrl}/error/source_unavailable?journey={journey}");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
+        await Expect(page.Locator("#error-code")).ToHaveTextAsync("source_unavailable");
+        await Expect(page.Locator("#trace-id")).Not.ToBeEmptyAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Choose another identity source" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Back to the service" })).ToBeVisibleAsync();
+        await SaveScreenshotAsync(page, "hub-error-open-journey-en.png");
+        await Accessibility.AssertNoWcagViolationsAsync(page, "The hub's error page of an open login");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Back to the service" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(servers.ServiceUrl + "/error")));
+    }
+
+    [Fact]
     public async Task AccessibilityCheck_OnAPageWithKnownViolations_FailsNamingTheRuleAndElement()
     {
         await using var context = await servers.NewContextAsync("en-US");
@@ -192,6 +242,10 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
     /// <summary>The definition that follows <paramref name="term"/> in the profile's summary.</summary>
     private static ILocator Summary(IPage page, string term) =>
         page.Locator("dl.highlights dt").Filter(new() { HasTextRegex = new Regex("^" + Regex.Escape(term) + "$") }).Locator("xpath=following-sibling::dd[1]");
+
+    /// <summary>The login journey of the hub page the browser is on (its <c>journey</c> parameter).</summary>
+    private static string JourneyOf(IPage page) => System.Web.HttpUtility.ParseQueryString(new Uri(page.Url).Query)["journey"]
+        ?? throw new InvalidOperationException($"{page.Url} names no journey.");
 
     private static async Task<bool> IsFocusedAsync(ILocator locator) =>
         await locator.EvaluateAsync<bool>("element => element === document.activeElement");
