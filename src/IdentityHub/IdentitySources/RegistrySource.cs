@@ -46,13 +46,3 @@ internal sealed class RegistrySource(IServiceProvider services) : StartupTask
         }
     }
 }
-
-internal static class IdentitySourcesSetup
-{
-    public static WebApplicationBuilder AddIdentitySources(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddScoped<SourceCatalog>();
-        builder.Services.AddHostedService<RegistrySource>();
-        return builder;
-    }
-}

@@ -91,7 +91,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 
     /// <summary>The sources the person may choose from for this journey, each with the address of its first page.</summary>
     public async Task<IReadOnlyList<SourceChoice>> ChoicesAsync(LoginJourney journey, CancellationToken cancellationToken) =>
-        [.. (await catalog.OfferedAsync(journey.AskedAcr, cancellationToken)).Select(s => new SourceChoice(s.Id, s.DisplayName, SourceUrl(s, journey.Id)))];
+        [.. (await catalog.OfferedAsync(journey.AskedAcr, cancellationToken)).Select(s => new SourceChoice(s.DisplayName, SourceUrl(s, journey.Id)))];
 
     /// <summary>
     /// Ends a journey that is still at <see cref="LoginStep.Authenticate"/>, with a session or an error, in one
@@ -241,4 +241,4 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 public sealed record JourneyLookup(LoginJourney? Journey, HubError? Error);
 
 /// <summary>One source the chooser offers: its name and the address of its first page.</summary>
-public sealed record SourceChoice(string Id, string DisplayName, string Url);
+public sealed record SourceChoice(string DisplayName, string Url);

@@ -1,0 +1,11 @@
+namespace IdentityHub.IdentitySources;
+
+internal static class IdentitySourcesSetup
+{
+    public static WebApplicationBuilder AddIdentitySources(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<SourceCatalog>();
+        builder.Services.AddHostedService<RegistrySource>();
+        return builder;
+    }
+}
