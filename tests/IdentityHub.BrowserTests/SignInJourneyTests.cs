@@ -173,11 +173,9 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
     {
         await using var context = await servers.NewContextAsync("en-US");
         var page = await context.NewPageAsync();
-        await page.GotoAsync(servers.ServiceUrl + "/login?lang=en");
-        await Expect(page).ToHaveURLAsync(SignInUrl);
+        var journey = await StartLoginAsync(page);
 
         // The chooser of this journey (a service with a single source skips it; the person may still go there).
-        var journey = JourneyOf(page);
         await page.GotoAsync($"{servers.HubUrl}/login/{journey}");
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Cơ sở dữ liệu quốc gia về dân cư" })).ToBeVisibleAsync();
         await SaveScreenshotAsync(page, "hub-chooser-en.png");
@@ -200,9 +198,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
     {
         await using var context = await servers.NewContextAsync("en-US");
         var page = await context.NewPageAsync();
-        await page.GotoAsync(servers.ServiceUrl + "/login?lang=en");
-        await Expect(page).ToHaveURLAsync(SignInUrl);
-        var journey = JourneyOf(page);
+        var journey = await StartLoginAsync(page);
 
         // As a source that does not answer leaves it: the journey stays open.
         await page.GotoAsync($"{servers.HubUrl}/error/source_unavailable?journey={journey}");
@@ -243,9 +239,14 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
     private static ILocator Summary(IPage page, string term) =>
         page.Locator("dl.highlights dt").Filter(new() { HasTextRegex = new Regex("^" + Regex.Escape(term) + "$") }).Locator("xpath=following-sibling::dd[1]");
 
-    /// <summary>The login journey of the hub page the browser is on (its <c>journey</c> parameter).</summary>
-    private static string JourneyOf(IPage page) => System.Web.HttpUtility.ParseQueryString(new Uri(page.Url).Query)["journey"]
-        ?? throw new InvalidOperationException($"{page.Url} names no journey.");
+    /// <summary>Starts a login at the sample service; returns the hub's journey, whose registry sign-in page is open.</summary>
+    private async Task<string> StartLoginAsync(IPage page)
+    {
+        await page.GotoAsync(servers.ServiceUrl + "/login?lang=en");
+        await Expect(page).ToHaveURLAsync(SignInUrl);
+        return System.Web.HttpUtility.ParseQueryString(new Uri(page.Url).Query)["journey"]
+            ?? throw new InvalidOperationException($"{page.Url} names no journey.");
+    }
 
     private static async Task<bool> IsFocusedAsync(ILocator locator) =>
         await locator.EvaluateAsync<bool>("element => element === document.activeElement");

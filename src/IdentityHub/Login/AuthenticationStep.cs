@@ -8,9 +8,9 @@ namespace IdentityHub.Login;
 /// <summary>
 /// The one hand-off between identity sources and the journey (Login/README.md). A source's page or callback finds its
 /// journey here, authenticates the person its own way, and gives back an <see cref="AuthenticatedIdentity"/> (or says
-/// why it could not); this step checks the level asked, reconciles the person, runs the steps the journey still needs,
-/// and only then starts the hub session and sends the browser back to the authorization request. Sources call nothing
-/// else of the journey or the session.
+/// why it could not); this step checks the level asked and reconciles the person (the steps later features add, such as
+/// a second factor or consent, come next: Login/README.md), and only then starts the hub session and sends the browser
+/// back to the authorization request. Sources call nothing else of the journey or the session.
 /// </summary>
 public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog catalog, Reconciliation reconciliation, HubSessions sessions)
 {
