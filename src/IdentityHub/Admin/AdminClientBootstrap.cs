@@ -6,10 +6,6 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Admin;
 
-/// <summary>
-/// With <c>Hub__Bootstrap__AdminClientSecret</c> set, the confidential client <c>hub-admin</c> exists at start-up
-/// with exactly that secret, client_credentials only and scope <c>hub.admin</c>: the first key to the admin API.
-/// </summary>
 /// <summary><c>Hub:Bootstrap</c>: the first key to the admin API.</summary>
 public sealed class BootstrapOptions
 {
@@ -19,6 +15,10 @@ public sealed class BootstrapOptions
     public string? AdminClientSecret { get; set; }
 }
 
+/// <summary>
+/// With <c>Hub__Bootstrap__AdminClientSecret</c> set, the confidential client <c>hub-admin</c> exists at start-up
+/// with exactly that secret, client_credentials only and scope <c>hub.admin</c>: the first key to the admin API.
+/// </summary>
 internal sealed class AdminClientBootstrap(IServiceScopeFactory scopes, IOptions<BootstrapOptions> options, IHostEnvironment environment) : StartupTask
 {
     public const string ClientId = "hub-admin";

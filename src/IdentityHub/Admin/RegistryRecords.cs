@@ -96,7 +96,7 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
     {
         var errors = new ValidationErrors();
         var enterpriseId = request.EnterpriseId?.Trim();
-        if (!IsTaxCode(enterpriseId))
+        if (!Identifiers.IsTaxCode(enterpriseId))
         {
             errors.Add("enterpriseId", "Required: a tax code of 10 digits, or 10 digits, '-' and 3 digits for a branch.");
         }
@@ -142,7 +142,7 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
 
         var errors = new ValidationErrors();
         var identityNumber = request.IdentityNumber?.Trim();
-        if (!IsIdentityNumber(identityNumber))
+        if (!Identifiers.IsIdentityNumber(identityNumber))
         {
             errors.Add("identityNumber", "Required: exactly 12 digits.");
         }
@@ -190,15 +190,6 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         });
     }
 
-    public static bool IsIdentityNumber(string? value) => value is { Length: 12 } && value.All(char.IsAsciiDigit);
-
-    public static bool IsTaxCode(string? value) => value?.Length switch
-    {
-        10 => value.All(char.IsAsciiDigit),
-        14 => value[10] == '-' && value[..10].All(char.IsAsciiDigit) && value[11..].All(char.IsAsciiDigit),
-        _ => false,
-    };
-
     /// <summary>
     /// Whole milliseconds: SQLite keeps less than a tick and PostgreSQL microseconds, and the 201 response should
     /// show what a later read returns.
@@ -223,7 +214,7 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         var errors = new ValidationErrors();
 
         var identityNumber = request.IdentityNumber?.Trim();
-        if (!IsIdentityNumber(identityNumber))
+        if (!Identifiers.IsIdentityNumber(identityNumber))
         {
             errors.Add("identityNumber", "Required: exactly 12 digits.");
         }

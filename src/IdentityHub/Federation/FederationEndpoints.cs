@@ -87,13 +87,17 @@ internal static partial class FederationEndpoints
         var journeyId = Item(JourneyItem);
         var visit = journeyId is null || Item(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId) != sourceId
             ? null
-            : await step.BeginAsync(http, journeyId, sourceId, IdentitySourceKind.Oidc, cancellationToken);
-        if (visit?.Pending is not { } pending)
+            : await step.ReturnAsync(http, journeyId, sourceId, IdentitySourceKind.Oidc, cancellationToken);
+        if (visit is null)
         {
             // Forged and replayed callbacks end here, and so does a callback whose ID token could not be validated
             // (for instance signed with a key the source published after the hub last read its keys): say which.
             LogRefusedCallback(logger, sourceId, Reason());
             return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidCallback));
+        }
+        if (visit.Pending is not { } pending)
+        {
+            return Results.Redirect(visit.Elsewhere!);
         }
 
         if (!result.Succeeded || result.Principal is null)

@@ -56,7 +56,7 @@ public sealed record UpstreamIdentity(AuthenticatedIdentity? Identity, IReadOnly
             missing.Add("gender");
         }
         var number = Value(HubClaims.IdentityNumber);
-        if (number is not null && (number.Length != 12 || !number.All(char.IsAsciiDigit)))
+        if (number is not null && !Identifiers.IsIdentityNumber(number))
         {
             missing.Add(HubClaims.IdentityNumber);
         }
@@ -106,16 +106,12 @@ public sealed record UpstreamIdentity(AuthenticatedIdentity? Identity, IReadOnly
     /// </summary>
     private static List<EnterpriseAssertion> Enterprises(IdentitySource source, Func<string, string?> value)
     {
-        if (source.Subjects == SourceSubjects.Individuals || value(HubClaims.EnterpriseId) is not { } id || !IsTaxCode(id))
+        if (source.Subjects == SourceSubjects.Individuals || value(HubClaims.EnterpriseId) is not { } id || !Identifiers.IsTaxCode(id))
         {
             return [];
         }
         return [new EnterpriseAssertion(id, value(HubClaims.EnterpriseName), value(HubClaims.EnterpriseRole))];
     }
-
-    private static bool IsTaxCode(string value) =>
-        value.Length is 10 or 14 && value[..10].All(char.IsAsciiDigit)
-        && (value.Length == 10 || (value[10] == '-' && value[11..].All(char.IsAsciiDigit)));
 
     private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using IdentityHub.Data;
+using IdentityHub.Errors;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -43,7 +44,7 @@ internal static class HostingSetup
     {
         if (!app.Environment.IsDevelopment())
         {
-            app.UseExceptionHandler("/error/server_error");
+            app.UseExceptionHandler($"/error/{HubErrors.ServerError.Code}");
         }
         app.UseSecurityHeaders();
         return app;

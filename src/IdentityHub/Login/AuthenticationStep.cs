@@ -17,27 +17,50 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     /// <summary>
     /// The journey waiting for an identity from <paramref name="sourceId"/>, if it is this browser's, still at
     /// <see cref="LoginStep.Authenticate"/> and offered that source (enabled, of the <paramref name="kind"/> whose page
-    /// asks, able to reach the level asked). Otherwise where to send the browser: the error page, or the chooser when
-    /// the source cannot be offered.
+    /// asks, able to reach the level asked). Otherwise where to send the browser: the error page, back to the
+    /// authorization request when the journey has already ended, or the chooser when the source cannot be offered.
     /// </summary>
     public async Task<SourceVisit> BeginAsync(HttpContext http, string? journeyId, string sourceId, IdentitySourceKind kind, CancellationToken cancellationToken)
     {
         var lookup = await journeys.FindAsync(http, journeyId, LoginStep.Authenticate, cancellationToken);
         if (lookup.Journey is not { } journey)
         {
-            return new SourceVisit(null, LoginJourneys.ErrorUrl(lookup.Error!));
+            return new SourceVisit(null, lookup.Elsewhere);
         }
-        return await catalog.FindOfferedAsync(sourceId, journey.AskedAcr, cancellationToken) is { } source && source.Kind == kind
+        return await OfferedAsync(journey, sourceId, kind, cancellationToken) is { } source
             ? new SourceVisit(new PendingAuthentication(journey, source), null)
             : new SourceVisit(null, LoginJourneys.ChooserUrl(journey.Id, unknownSource: true));
+    }
+
+    /// <summary>
+    /// The journey an upstream source's callback names, as <see cref="BeginAsync"/> finds it. Null when this browser
+    /// has no such journey waiting (the callback is refused). A source that can no longer be offered (disabled, or
+    /// registered below the level asked while the person was there) ends the journey with
+    /// <see cref="HubErrors.SourceUnavailable"/>, and the visit leads to its error page.
+    /// </summary>
+    public async Task<SourceVisit?> ReturnAsync(HttpContext http, string journeyId, string sourceId, IdentitySourceKind kind, CancellationToken cancellationToken)
+    {
+        if ((await journeys.FindAsync(http, journeyId, LoginStep.Authenticate, cancellationToken)).Journey is not { } journey)
+        {
+            return null;
+        }
+        if (await OfferedAsync(journey, sourceId, kind, cancellationToken) is { } source)
+        {
+            return new SourceVisit(new PendingAuthentication(journey, source), null);
+        }
+        const string Description = "The identity source is no longer available for this login.";
+        return new SourceVisit(null, await journeys.EndAuthenticationAsync(http, journey, null, HubErrors.SourceUnavailable, Description, cancellationToken)
+            ?? LoginJourneys.ErrorUrl(HubErrors.SourceUnavailable, journey.Id));
     }
 
     /// <summary>The source has authenticated the person: finish what the journey needs and return where the browser goes next.</summary>
     public async Task<string> CompleteAsync(HttpContext http, PendingAuthentication pending, AuthenticatedIdentity identity, CancellationToken cancellationToken)
     {
-        if (identity.SourceId != pending.Source.Id)
+        // What a source may say of itself: a source's code that breaks these is a bug, not a person's mistake.
+        if (identity.SourceId != pending.Source.Id || AssuranceLevels.Rank(identity.Acr) > AssuranceLevels.Rank(pending.Source.Acr)
+            || (identity.KnownPersonId is not null && pending.Source.Kind != IdentitySourceKind.Registry))
         {
-            throw new InvalidOperationException($"Source '{pending.Source.Id}' handed over an identity from '{identity.SourceId}'.");
+            throw new InvalidOperationException($"Source '{pending.Source.Id}' handed over an identity it cannot vouch for.");
         }
         if (!AssuranceLevels.Satisfies(identity.Acr, pending.AskedAcr))
         {
@@ -47,20 +70,22 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
 
         var person = identity.KnownPersonId is { } known
             ? await reconciliation.FindAsync(known, cancellationToken)
-            : await ReconcileAsync(identity, cancellationToken);
+            : (await reconciliation.ReconcileAsync(identity.Pivot, identity.IdentityNumber, identity.Contact, cancellationToken)).Person;
         if (person is null)
         {
             return await FailAsync(http, pending, HubErrors.IdentityConflict,
                 "The identity given by the source does not match the records of the hub.", cancellationToken);
         }
 
-        // The journey is claimed before the session exists: of two submissions racing here, one logs the person in.
-        var sessionId = HubSessions.NewId();
-        if (!await journeys.EndAuthenticationAsync(http, pending.JourneyId, sessionId, null, null, cancellationToken))
+        // The session's row exists before the journey names it, and the browser gets it only once the journey is
+        // claimed: of two submissions racing here, one logs the person in and the other follows it.
+        var session = await sessions.CreateAsync(person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt, cancellationToken);
+        if (await journeys.EndAuthenticationAsync(http, pending.Journey, session.Id, null, null, cancellationToken) is { } elsewhere)
         {
-            return LoginJourneys.ErrorUrl(HubErrors.StepOutOfOrder);
+            await sessions.DiscardAsync(session, cancellationToken);
+            return elsewhere;
         }
-        await sessions.StartAsync(http, sessionId, person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt, cancellationToken);
+        await sessions.SignInAsync(http, session, cancellationToken);
         return LoginJourneys.ResumeUrl(pending.Journey);
     }
 
@@ -69,13 +94,13 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     /// the error page says why and leads back to the service, which receives the error's OAuth code.
     /// </summary>
     public async Task<string> FailAsync(HttpContext http, PendingAuthentication pending, HubError error, string description, CancellationToken cancellationToken) =>
-        await journeys.EndAuthenticationAsync(http, pending.JourneyId, null, error, description, cancellationToken)
-            ? LoginJourneys.ErrorUrl(error, pending.JourneyId)
-            : LoginJourneys.ErrorUrl(HubErrors.StepOutOfOrder);
+        await journeys.EndAuthenticationAsync(http, pending.Journey, null, error, description, cancellationToken)
+            ?? LoginJourneys.ErrorUrl(error, pending.JourneyId);
 
     /// <summary>The person cancelled at the source: straight back to the service, as they asked.</summary>
-    public Task<string> CancelAsync(HttpContext http, PendingAuthentication pending, CancellationToken cancellationToken) =>
-        journeys.CancelAsync(http, pending.Journey, cancellationToken);
+    public async Task<string> CancelAsync(HttpContext http, PendingAuthentication pending, CancellationToken cancellationToken) =>
+        await journeys.EndAuthenticationAsync(http, pending.Journey, null, HubErrors.Cancelled, "The person cancelled the login at the identity source.", cancellationToken)
+            ?? LoginJourneys.ResumeUrl(pending.Journey);
 
     /// <summary>The source cannot be used now (it does not answer): the journey stays open, and the page offers another source.</summary>
     public static string RetryUrl(PendingAuthentication pending, HubError error) => LoginJourneys.ErrorUrl(error, pending.JourneyId);
@@ -83,9 +108,8 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     /// <summary>The error page for a request that belongs to no journey of this browser (a forged or replayed callback).</summary>
     public static string ErrorUrl(HubError error) => LoginJourneys.ErrorUrl(error);
 
-    /// <summary>The reconciled person; null when the identity contradicts the hub's records.</summary>
-    private async Task<Person?> ReconcileAsync(AuthenticatedIdentity identity, CancellationToken cancellationToken) =>
-        (await reconciliation.ReconcileAsync(identity.Pivot, identity.IdentityNumber, identity.Contact, cancellationToken)).Person;
+    private async Task<IdentitySource?> OfferedAsync(LoginJourney journey, string sourceId, IdentitySourceKind kind, CancellationToken cancellationToken) =>
+        await catalog.FindOfferedAsync(sourceId, journey.AskedAcr, cancellationToken) is { } source && source.Kind == kind ? source : null;
 }
 
 /// <summary>A journey waiting for an identity from one offered source, as that source may see it.</summary>

@@ -68,16 +68,19 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     }
 
     /// <summary>
-    /// The journey of this browser named <paramref name="id"/>, if it is at <paramref name="step"/>. Otherwise the error
-    /// to show: <see cref="HubErrors.JourneyExpired"/> when there is no such journey for this browser (unknown,
-    /// expired, stolen), <see cref="HubErrors.StepOutOfOrder"/> when it is at another step (a bookmarked or replayed page).
+    /// The journey of this browser named <paramref name="id"/>, if it is at <paramref name="step"/>. Otherwise where the
+    /// browser goes instead: the error page with <see cref="HubErrors.JourneyExpired"/> when there is no such journey for
+    /// this browser (unknown, expired, stolen); back to the authorization request when the journey has ended and its
+    /// outcome waits for the browser (a second click on a form whose first click finished the login); the error page
+    /// with <see cref="HubErrors.StepOutOfOrder"/> when it is at another step (a bookmarked or replayed page).
     /// </summary>
     public async Task<JourneyLookup> FindAsync(HttpContext http, string? id, LoginStep step, CancellationToken cancellationToken)
     {
         var journey = await FindAsync(http, id, cancellationToken);
-        return journey is null ? new JourneyLookup(null, HubErrors.JourneyExpired)
-            : journey.Step != step ? new JourneyLookup(null, HubErrors.StepOutOfOrder)
-            : new JourneyLookup(journey, null);
+        return journey is null ? new JourneyLookup(null, ErrorUrl(HubErrors.JourneyExpired))
+            : journey.Step == step ? new JourneyLookup(journey, null)
+            : journey.Step == LoginStep.Resume ? new JourneyLookup(null, ResumeUrl(journey))
+            : new JourneyLookup(null, ErrorUrl(HubErrors.StepOutOfOrder));
     }
 
     /// <summary>The journey of this browser named <paramref name="id"/>, at whatever step, unless it has expired.</summary>
@@ -95,20 +98,22 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 
     /// <summary>
     /// Ends a journey that is still at <see cref="LoginStep.Authenticate"/>, with a session or an error, in one
-    /// conditional update: of two requests ending it at once (a double submit, two instances), one wins; false for the other.
+    /// conditional update: of two requests ending it at once (a double submit, two instances), one wins. Null for the
+    /// winner; for the other, where its browser goes instead (<see cref="FindAsync(HttpContext, string?, LoginStep, CancellationToken)"/>).
     /// </summary>
-    internal async Task<bool> EndAuthenticationAsync(HttpContext http, string journeyId, string? sessionId, HubError? error, string? description, CancellationToken cancellationToken)
+    internal async Task<string?> EndAuthenticationAsync(HttpContext http, LoginJourney journey, string? sessionId, HubError? error, string? description, CancellationToken cancellationToken)
     {
         var binding = BindingOf(http, create: false);
         var now = time.GetUtcNow();
         var code = error?.Code;
-        return await db.LoginJourneys
-            .Where(j => j.Id == journeyId && j.BrowserBinding == binding && j.Step == LoginStep.Authenticate && j.ExpiresAt > now)
+        var ended = await db.LoginJourneys
+            .Where(j => j.Id == journey.Id && j.BrowserBinding == binding && j.Step == LoginStep.Authenticate && j.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(j => j.Step, LoginStep.Resume)
                 .SetProperty(j => j.SessionId, sessionId)
                 .SetProperty(j => j.Error, code)
-                .SetProperty(j => j.ErrorDescription, description), cancellationToken) == 1;
+                .SetProperty(j => j.ErrorDescription, description), cancellationToken);
+        return ended == 1 ? null : (await FindAsync(http, journey.Id, LoginStep.Authenticate, cancellationToken)).Elsewhere;
     }
 
     /// <summary>
@@ -118,13 +123,10 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     public async Task<string> CancelAsync(HttpContext http, string? journeyId, CancellationToken cancellationToken)
     {
         var lookup = await FindAsync(http, journeyId, LoginStep.Authenticate, cancellationToken);
-        return lookup.Journey is { } journey ? await CancelAsync(http, journey, cancellationToken) : ErrorUrl(lookup.Error!);
+        return lookup.Journey is { } journey
+            ? await EndAuthenticationAsync(http, journey, null, HubErrors.Cancelled, "The person went back to the service before authenticating.", cancellationToken) ?? ResumeUrl(journey)
+            : lookup.Elsewhere!;
     }
-
-    internal async Task<string> CancelAsync(HttpContext http, LoginJourney journey, CancellationToken cancellationToken) =>
-        await EndAuthenticationAsync(http, journey.Id, null, HubErrors.Cancelled, "The person cancelled the login.", cancellationToken)
-            ? ResumeUrl(journey)
-            : ErrorUrl(HubErrors.StepOutOfOrder);
 
     /// <summary>The chooser of the journey, with a notice when the service named a source that cannot be offered.</summary>
     public static string ChooserUrl(string journeyId, bool unknownSource = false) =>
@@ -237,8 +239,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription);
 }
 
-/// <summary>A journey found at the step asked for, or the error to show instead.</summary>
-public sealed record JourneyLookup(LoginJourney? Journey, HubError? Error);
+/// <summary>A journey found at the step asked for, or where the browser goes instead.</summary>
+public sealed record JourneyLookup(LoginJourney? Journey, string? Elsewhere);
 
 /// <summary>One source the chooser offers: its name and the address of its first page.</summary>
 public sealed record SourceChoice(string DisplayName, string Url);

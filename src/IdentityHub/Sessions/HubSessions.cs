@@ -14,17 +14,17 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
     public const string Scheme = "HubSession";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
-    /// <summary>A new session id: 192 random bits, the <c>sid</c> services receive.</summary>
-    public static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(24));
-
-    /// <param name="id">From <see cref="NewId"/>, chosen by the caller so that it can be recorded before the row exists.</param>
+    /// <summary>
+    /// Writes the session's row; the browser holds nothing yet. <see cref="SignInAsync"/> gives it the cookie once the
+    /// caller has bound the session to what it was made for (a login journey), or <see cref="DiscardAsync"/> removes it.
+    /// </summary>
     /// <param name="authenticatedAt">When the source authenticated the person (<c>auth_time</c>).</param>
-    public async Task<HubSession> StartAsync(HttpContext http, string id, Guid personId, string sourceId, string acr, string amr, DateTimeOffset authenticatedAt, CancellationToken cancellationToken)
+    public async Task<HubSession> CreateAsync(Guid personId, string sourceId, string acr, string amr, DateTimeOffset authenticatedAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var session = new HubSession
         {
-            Id = id,
+            Id = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(24)),
             PersonId = personId,
             SourceId = sourceId,
             Acr = acr,
@@ -35,13 +35,20 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
         };
         db.HubSessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
+        return session;
+    }
 
-        // Any earlier session in this browser ends: one browser, one person.
+    /// <summary>The browser takes <paramref name="session"/>; any earlier session in this browser ends: one browser, one person.</summary>
+    public async Task SignInAsync(HttpContext http, HubSession session, CancellationToken cancellationToken)
+    {
         await EndCurrentAsync(http, cancellationToken);
         var identity = new ClaimsIdentity([new Claim(SessionClaim, session.Id)], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false, ExpiresUtc = session.ExpiresAt });
-        return session;
     }
+
+    /// <summary>Removes a session no browser was given (its login was finished by another request).</summary>
+    public async Task DiscardAsync(HubSession session, CancellationToken cancellationToken) =>
+        await db.HubSessions.Where(s => s.Id == session.Id).ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>The browser's session, if the database still says it is active.</summary>
     public async Task<HubSession?> FindCurrentAsync(HttpContext http, CancellationToken cancellationToken)

@@ -33,7 +33,7 @@ public sealed class FolderDependencyTests
         ["Pages/Shared"] = [],
     };
 
-    // The leaves use no feature folder, so every folder may use them.
+    // Errors and Localization use no other folder, Hosting only Data: none leads from one feature to another, so every folder may use them.
     private static readonly string[] EveryFolderMayUse = ["Hosting", "Errors", "Localization"];
 
     // A page folder may use its screen's feature and whatever that feature may use, but no other page folder.

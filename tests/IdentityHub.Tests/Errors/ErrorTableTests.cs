@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace IdentityHub.Tests.Errors;
 
 /// <summary>One table of error codes: each with its message in every language, and no code written anywhere else.</summary>
-public sealed class ErrorTableTests
+public sealed partial class ErrorTableTests
 {
     [Fact]
     public void Codes_AreUniqueAndFound()
@@ -47,10 +47,15 @@ public sealed class ErrorTableTests
             .Where(f => f != table && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
         {
+            // Every piece of string text, whole literals and the text of interpolated strings ("/error/server_error").
             var tree = CSharpSyntaxTree.ParseText(File.ReadAllText(file), path: file);
-            found.AddRange(tree.GetRoot().DescendantNodes().OfType<LiteralExpressionSyntax>()
-                .Where(l => l.IsKind(SyntaxKind.StringLiteralExpression) && codes.Contains(l.Token.ValueText))
-                .Select(l => $"{Path.GetRelativePath(root, file)}:{l.GetLocation().GetLineSpan().StartLinePosition.Line + 1} \"{l.Token.ValueText}\""));
+            var texts = tree.GetRoot().DescendantNodes().OfType<LiteralExpressionSyntax>()
+                .Where(l => l.IsKind(SyntaxKind.StringLiteralExpression)).Select(l => ((SyntaxNode)l, l.Token.ValueText))
+                .Concat(tree.GetRoot().DescendantNodes().OfType<InterpolatedStringTextSyntax>().Select(t => ((SyntaxNode)t, t.TextToken.ValueText)));
+            found.AddRange(texts
+                // A one-word code ("cancelled") is also a word of prose: only the whole text counts for it.
+                .Where(t => codes.Contains(t.Item2) || Words().Matches(t.Item2).Any(w => w.Value.Contains('_', StringComparison.Ordinal) && codes.Contains(w.Value)))
+                .Select(t => $"{Path.GetRelativePath(root, file)}:{t.Item1.GetLocation().GetLineSpan().StartLinePosition.Line + 1} \"{t.Item2}\""));
         }
         foreach (var file in Directory.EnumerateFiles(root, "*.cshtml", SearchOption.AllDirectories))
         {
@@ -69,4 +74,8 @@ public sealed class ErrorTableTests
         }
         return directory?.FullName ?? throw new InvalidOperationException("The repository root (IdentityHub.sln) was not found.");
     }
+
+    /// <summary>The snake_case words of a text: an error code stands in it as one.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("[a-z]+(_[a-z]+)*")]
+    private static partial System.Text.RegularExpressions.Regex Words();
 }

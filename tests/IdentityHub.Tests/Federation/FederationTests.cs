@@ -279,6 +279,49 @@ public abstract partial class FederationTestsOn(FederationFixture fixture)
         Assert.Contains("role=\"status\"", hinted.Html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SourceDisabledWhileThePersonIsThere_EndsTheLoginWithSourceUnavailable()
+    {
+        using var browser = new LiveBrowser();
+        var client = OidcClient.Demo();
+        var bank = await browser.NavigateAsync(Hub + client.AuthorizeUrl(extra: new() { ["idp_hint"] = "mock-low" }));
+        Assert.StartsWith(fixture.Bank.Url, bank.Url, StringComparison.Ordinal);
+        try
+        {
+            await SetEnabledAsync("mock-low", "Mock Low", "eidas1", enabled: false);
+
+            var error = await browser.SubmitAsync(bank, new() { ["person"] = "an.nguyen", ["decision"] = "signin" });
+            Assert.Contains("/error/source_unavailable?journey=", error.Url, StringComparison.Ordinal);
+            var result = await browser.NavigateAsync(Hub + BackToServiceLink(error.Html), stopAt: l => l.StartsWith(client.RedirectUri, StringComparison.Ordinal));
+            var parameters = client.CallbackParameters(result);
+            Assert.Equal("access_denied", parameters["error"]);
+            Assert.Equal(client.State, parameters["state"]);
+            Assert.DoesNotContain("code", parameters.Keys);
+        }
+        finally
+        {
+            await SetEnabledAsync("mock-low", "Mock Low", "eidas1", enabled: true);
+        }
+    }
+
+    private async Task SetEnabledAsync(string id, string displayName, string acr, bool enabled)
+    {
+        using var admin = await fixture.AdminAsync();
+        using var response = await admin.PutAsync($"/api/admin/v1/identity-sources/{id}", System.Net.Http.Json.JsonContent.Create(new
+        {
+            id,
+            displayName,
+            kind = "oidc",
+            authority = fixture.Bank.Url,
+            clientId = "identityhub",
+            scopes = new[] { "openid", "profile", "email" },
+            acr,
+            subjects = "individuals",
+            enabled,
+        }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     private async Task<JsonWebToken> LoginThroughBankAsync(OidcClient client, string person, string source = "mock-bank", string? bankUrl = null)
     {
         using var browser = new LiveBrowser();

@@ -1,4 +1,3 @@
-using IdentityHub.Errors;
 using IdentityHub.Login;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -18,7 +17,7 @@ public sealed class IndexModel(LoginJourneys journeys) : PageModel
         var lookup = await journeys.FindAsync(HttpContext, journey, LoginStep.Authenticate, cancellationToken);
         if (lookup.Journey is not { } pending)
         {
-            return LocalRedirect(LoginJourneys.ErrorUrl(lookup.Error!));
+            return LocalRedirect(lookup.Elsewhere!);
         }
         Sources = await journeys.ChoicesAsync(pending, cancellationToken);
         UnknownSource = notice == "unknown_source";

@@ -16,7 +16,7 @@ namespace IdentityHub.Pages.Error;
 /// arrive from OpenIddict through status-code re-execution; a journey's errors through a redirect naming the journey.
 /// </summary>
 [IgnoreAntiforgeryToken]
-public sealed class IndexModel(LoginJourneys journeys) : PageModel
+public sealed partial class IndexModel(LoginJourneys journeys, ILogger<IndexModel> logger) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Code { get; set; }
@@ -48,11 +48,18 @@ public sealed class IndexModel(LoginJourneys journeys) : PageModel
         }
         else
         {
-            Error = HubErrors.Find(Code) ?? HubErrors.InvalidRequest;
+            // No code at all: a status re-executed here (a path under /connect that does not exist, say).
+            Error = Code is null ? HubErrors.ServerError : HubErrors.Find(Code) ?? HubErrors.InvalidRequest;
             Code = Error.Code;
+        }
+        // A status set before this page (by OpenIddict, the exception handler, a missing endpoint) is the truth.
+        if (Response.StatusCode == StatusCodes.Status200OK)
+        {
             Response.StatusCode = Error.Status;
         }
         TraceId = HubErrors.TraceId(HttpContext);
+        // With the request's scope (its trace id), this is the line support finds from what the person quotes.
+        LogShown(logger, Code, Response.StatusCode);
 
         switch (await journeys.FindAsync(HttpContext, Journey, cancellationToken))
         {
@@ -67,4 +74,7 @@ public sealed class IndexModel(LoginJourneys journeys) : PageModel
     }
 
     public Task OnPostAsync(CancellationToken cancellationToken) => OnGetAsync(cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Error page shown: {Code} ({Status}).")]
+    private static partial void LogShown(ILogger logger, string code, int status);
 }
