@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
-using OpenIddict.Abstractions;
 using OAuth = OpenIddict.Abstractions.OpenIddictConstants.Errors;
 
 namespace IdentityHub.Errors;

@@ -43,10 +43,7 @@ public sealed class Person
 }
 
 /// <summary>How a person can be reached, as an identity source or the registry knows it.</summary>
-public sealed record ContactDetails(string? Email, bool EmailVerified, string? PhoneNumber, bool PhoneNumberVerified)
-{
-    public static ContactDetails None { get; } = new(null, false, null, false);
-}
+public sealed record ContactDetails(string? Email, bool EmailVerified, string? PhoneNumber, bool PhoneNumberVerified);
 
 /// <summary>The identity a person is recognised by across sources (FranceConnect's "identité pivot").</summary>
 public sealed class PivotIdentity

@@ -13,6 +13,8 @@ namespace IdentityHub.Tests.Subjects;
 /// </summary>
 public sealed class ReconciliationTests
 {
+    private static readonly ContactDetails NoContact = new(null, false, null, false);
+
     private static PivotIdentity Pivot(int birthYear = 1992) => new()
     {
         GivenName = "Giang",
@@ -32,7 +34,7 @@ public sealed class ReconciliationTests
         var racer = new RacingInsert(database, connectionString, Pivot(), "048192000777");
         await using var db = Context(database, connectionString, racer);
 
-        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000777", ContactDetails.None, CancellationToken.None);
+        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000777", NoContact, CancellationToken.None);
 
         Assert.True(racer.Raced, "the competing insert did not run before the save");
         Assert.Equal(ReconciliationOutcome.Found, outcome);
@@ -55,7 +57,7 @@ public sealed class ReconciliationTests
         var racer = new RacingInsert(database, connectionString, Pivot(1993), "048192000778");
         await using var db = Context(database, connectionString, racer);
 
-        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000778", ContactDetails.None, CancellationToken.None);
+        var (outcome, person) = await new Reconciliation(db, TimeProvider.System).ReconcileAsync(Pivot(), "048192000778", NoContact, CancellationToken.None);
 
         Assert.True(racer.Raced, "the competing insert did not run before the save");
         Assert.Equal(ReconciliationOutcome.Conflict, outcome);
