@@ -15,7 +15,7 @@ namespace IdentityHub.Federation;
 /// #2273). The token fires when the sources' fingerprint in the database differs from the one the options were
 /// built from, checked before each upstream step: a change made through any instance is seen by all, at once.
 /// </summary>
-internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOptions<HubOptions> hub, IConfiguration configuration)
+internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssuer issuer)
     : IConfigureOptions<OpenIddictClientOptions>, IOptionsChangeTokenSource<OpenIddictClientOptions>, IDisposable
 {
     private CancellationTokenSource _changes = new();
@@ -34,7 +34,6 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOption
         _fingerprint = FingerprintAsync(db, CancellationToken.None).GetAwaiter().GetResult();
         var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc && s.Enabled).ToList();
 
-        var issuer = HubEnvironment.ResolveIssuer(hub.Value, configuration);
         foreach (var source in sources.Where(s => s.Authority is not null && s.ClientId is not null))
         {
             var redirect = new Uri($"signin/{source.Id}", UriKind.Relative);
@@ -49,8 +48,8 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOption
                 Issuer = source.Authority,
                 ClientId = source.ClientId,
                 ClientSecret = source.ProtectedClientSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null,
-                RedirectUri = new Uri(issuer, redirect),
-                PostLogoutRedirectUri = new Uri(issuer, postLogout),
+                RedirectUri = issuer.Resolve(redirect.OriginalString),
+                PostLogoutRedirectUri = issuer.Resolve(postLogout.OriginalString),
             };
             registration.Scopes.UnionWith(source.Scopes.Count > 0 ? source.Scopes : ["openid"]);
             registration.ClientAuthenticationMethods.Add(source.TokenEndpointAuthMethod ?? "client_secret_basic");

@@ -17,6 +17,7 @@ internal static class HostingSetup
         builder.AddHubDatabase();
 
         var hub = HubEnvironment.Options(builder);
+        builder.Services.AddSingleton(HubEnvironment.ResolveIssuer(hub, builder.Configuration));
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("IdentityHub");
         if (hub.DataProtection.Store == DataProtectionStore.FileSystem)
         {
@@ -42,6 +43,11 @@ internal static class HostingSetup
     /// <summary>The outermost middleware: unexpected failures become the error page, and every response carries the security headers.</summary>
     public static WebApplication UseHubHosting(this WebApplication app)
     {
+        var issuer = app.Services.GetRequiredService<HubIssuer>();
+        if (issuer.PathBase.Length > 0)
+        {
+            app.Use(PublicPathBase.For(issuer.PathBase));
+        }
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler($"/error/{HubErrors.ServerError.Code}");

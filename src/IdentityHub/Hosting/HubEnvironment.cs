@@ -29,18 +29,19 @@ internal static class HubEnvironment
     public static HubOptions Options(WebApplicationBuilder builder) =>
         builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
 
-    public static Uri ResolveIssuer(HubOptions options, IConfiguration configuration)
+    /// <summary>The issuer as configured, else the first listen address as written (wildcards made reachable).</summary>
+    public static HubIssuer ResolveIssuer(HubOptions options, IConfiguration configuration)
     {
-        if (options.Issuer is not null)
+        if (!string.IsNullOrEmpty(options.Issuer))
         {
-            return options.Issuer;
+            return new HubIssuer(options.Issuer);
         }
         var first = (configuration["urls"] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
         // Wildcard listen addresses are not URLs a client can reach.
         first = first.Replace("://+", "://localhost", StringComparison.Ordinal)
             .Replace("://*", "://localhost", StringComparison.Ordinal)
             .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal);
-        return new Uri(first);
+        return new HubIssuer(first);
     }
 
     public static bool RequireHttps(HubOptions options, IHostEnvironment environment) =>

@@ -11,8 +11,11 @@ public sealed class HubOptions
 {
     public const string Section = "Hub";
 
-    /// <summary>Issuer published in discovery and tokens; defaults to the first listen address.</summary>
-    public Uri? Issuer { get; set; }
+    /// <summary>
+    /// Issuer published in discovery and tokens, exactly as written (a string, so that no slash is added);
+    /// defaults to the first listen address.
+    /// </summary>
+    public string? Issuer { get; set; }
 
     /// <summary>Refuse plain-HTTP protocol requests; defaults to true outside Development.</summary>
     public bool? RequireHttps { get; set; }

@@ -30,7 +30,7 @@ internal static class ProtocolSetup
             })
             .AddServer(server =>
             {
-                server.SetIssuer(issuer)
+                server.SetIssuer(issuer.Uri)
                     .SetAuthorizationEndpointUris("connect/authorize")
                     .SetTokenEndpointUris("connect/token")
                     .SetUserInfoEndpointUris("connect/userinfo")
@@ -68,7 +68,7 @@ internal static class ProtocolSetup
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
-                foreach (var handler in ProtocolHandlers.All)
+                foreach (var handler in ProtocolHandlers.All.Concat(ExactIssuer.Handlers))
                 {
                     server.AddEventHandler(handler);
                 }
@@ -81,6 +81,9 @@ internal static class ProtocolSetup
                 validation.UseAspNetCore();
             });
 
+        // The hub's own tokens come back (userinfo, introspection, refresh, id_token_hint) with the issuer as written.
+        builder.Services.Configure<OpenIddictServerOptions>(options => options.TokenValidationParameters.ValidIssuers = ExactIssuer.ValidIssuers(issuer));
+        builder.Services.Configure<OpenIddict.Validation.OpenIddictValidationOptions>(options => options.TokenValidationParameters.ValidIssuers = ExactIssuer.ValidIssuers(issuer));
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());
         // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
