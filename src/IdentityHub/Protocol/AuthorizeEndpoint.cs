@@ -33,7 +33,7 @@ internal static class AuthorizeEndpoint
 
         var decision = await journeys.DecideAsync(http, new LoginRequest(
             request.ClientId!, asked, request.HasPromptValue(PromptValues.None), request.HasPromptValue(PromptValues.Login), request.MaxAge,
-            (string?)request[IdpHintParameter], request.UiLocales, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request)), cancellationToken);
+            (string?)request[IdpHintParameter], request.UiLocales, request.LoginHint, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request)), cancellationToken);
         return decision switch
         {
             LoginDecision.SignIn signIn => Results.SignIn(await issuance.CreatePrincipalAsync(request, signIn.Session, service?.SectorIdentifier, cancellationToken),
