@@ -136,6 +136,9 @@ public sealed class PendingAuthentication
 
     /// <summary><c>max_age</c> in seconds, for the source to honour.</summary>
     public long? MaxAge => Journey.MaxAge;
+
+    /// <summary><c>login_hint</c>, for the source's page to fill in: a suggestion the person may change, never proof.</summary>
+    public string? LoginHint => Journey.LoginHint;
 }
 
 /// <summary>A source's page or callback: the pending authentication it may act on, or where to send the browser instead.</summary>

@@ -10,6 +10,9 @@ namespace IdentityHub.Login;
 /// </summary>
 public sealed class LoginJourney
 {
+    /// <summary>The longest <see cref="LoginHint"/> kept: as long as a registry username or an e-mail address may be.</summary>
+    public const int LoginHintMaxLength = 320;
+
     public required string Id { get; set; }
 
     /// <summary>SHA-256 of the browser-binding cookie: a journey link alone is useless in another browser.</summary>
@@ -31,6 +34,12 @@ public sealed class LoginJourney
 
     /// <summary><c>max_age</c> in seconds, passed on to upstream sources.</summary>
     public long? MaxAge { get; set; }
+
+    /// <summary>
+    /// <c>login_hint</c> (a longer one is dropped): a source's page fills it in, and the person may change it.
+    /// A hint vouches for nobody.
+    /// </summary>
+    public string? LoginHint { get; set; }
 
     /// <summary>Where the journey stands: the only step whose page or callback it accepts.</summary>
     public LoginStep Step { get; set; } = LoginStep.Authenticate;
@@ -72,6 +81,7 @@ internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<Login
         builder.Property(j => j.Step).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.SessionId).HasMaxLength(43);
         builder.Property(j => j.AskedAcr).HasMaxLength(16);
+        builder.Property(j => j.LoginHint).HasMaxLength(LoginJourney.LoginHintMaxLength);
         builder.Property(j => j.Error).HasMaxLength(64);
         builder.Property(j => j.ErrorDescription).HasMaxLength(500);
         builder.HasIndex(j => j.ExpiresAt);

@@ -157,6 +157,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             AskedAcr = request.AskedAcr,
             ForceAuthentication = request.ForceAuthentication,
             MaxAge = request.MaxAge,
+            LoginHint = request.LoginHint is { Length: > 0 and <= LoginJourney.LoginHintMaxLength } hint ? hint : null,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };

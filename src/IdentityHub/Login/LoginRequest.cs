@@ -14,6 +14,7 @@ namespace IdentityHub.Login;
 /// <param name="MaxAge"><c>max_age</c> in seconds.</param>
 /// <param name="IdpHint"><c>idp_hint</c>: the source the service would like the person to use.</param>
 /// <param name="UiLocales"><c>ui_locales</c>: the languages of the hub's pages, in order of preference.</param>
+/// <param name="LoginHint"><c>login_hint</c>: who the service believes is signing in, for a source's page to fill in.</param>
 /// <param name="ResumedJourney">The journey the browser comes back from (the request's <see cref="LoginJourneys.ResumeParameter"/>), if any.</param>
 /// <param name="Query">The request's parameters, to resume it when the journey ends.</param>
 public sealed record LoginRequest(
@@ -24,6 +25,7 @@ public sealed record LoginRequest(
     long? MaxAge,
     string? IdpHint,
     string? UiLocales,
+    string? LoginHint,
     string? ResumedJourney,
     string Query);
 

@@ -1,6 +1,7 @@
 using IdentityHub.Data;
 using IdentityHub.Errors;
 using IdentityHub.Login;
+using IdentityHub.Sessions;
 using IdentityHub.Subjects;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -33,15 +34,34 @@ internal static class AuthorizeEndpoint
 
         var decision = await journeys.DecideAsync(http, new LoginRequest(
             request.ClientId!, asked, request.HasPromptValue(PromptValues.None), request.HasPromptValue(PromptValues.Login), request.MaxAge,
-            (string?)request[IdpHintParameter], request.UiLocales, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request)), cancellationToken);
+            (string?)request[IdpHintParameter], request.UiLocales, request.LoginHint, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request)), cancellationToken);
         return decision switch
         {
+            LoginDecision.SignIn signIn when !await HintNamesAsync(http, db, request, signIn.Session, cancellationToken)
+                => Refuse(HubErrors.LoginRequired, "The ID token hint names another person than the one signed in."),
             LoginDecision.SignIn signIn => Results.SignIn(await issuance.CreatePrincipalAsync(request, signIn.Session, service?.SectorIdentifier, cancellationToken),
                 authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme),
             LoginDecision.Redirect redirect => Results.Redirect(redirect.Url),
             LoginDecision.Refuse refuse => Refuse(refuse.Error, refuse.Description),
             _ => throw new InvalidOperationException($"Unknown login decision {decision}."),
         };
+    }
+
+    /// <summary>
+    /// <c>id_token_hint</c> names the person the service expects (OIDC Core 3.1.2.1). OpenIddict has checked its
+    /// signature and that it was issued to this service, so its subject is one the hub recorded for this service's
+    /// sector; it must be the signed-in person's, or the answer is <c>login_required</c> (docs/integration.md,
+    /// "Levels of assurance").
+    /// </summary>
+    private static async Task<bool> HintNamesAsync(HttpContext http, HubDbContext db, OpenIddictRequest request, HubSession session, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            return true;
+        }
+        var hint = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var subject = hint.Principal?.GetClaim(Claims.Subject);
+        return subject is not null && await db.SubjectIdentifiers.AnyAsync(s => s.Subject == subject && s.PersonId == session.PersonId, cancellationToken);
     }
 
     private static IResult Refuse(HubError error, string description) => Results.Forbid(

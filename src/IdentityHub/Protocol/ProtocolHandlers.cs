@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using IdentityHub.Data;
 using IdentityHub.Errors;
+using IdentityHub.Localization;
 using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
@@ -75,14 +76,16 @@ internal static class ProtocolHandlers
     /// <summary>
     /// OpenIddict shows every validation error on its own page. RFC 6749 (4.1.2.1) wants only errors about the
     /// client or its redirect URI kept at the hub; any other error goes back to the service, once the client
-    /// and the exact redirect URI are known to belong together.
+    /// and the exact redirect URI are known to belong together. It goes back the way the request implies, and in
+    /// the query when the request implies none (a missing or unknown <c>response_type</c>): OpenIddict chose no
+    /// response mode, having no redirect URI then.
     /// </summary>
     public sealed class RedirectErrorsToTrustedRedirectUri(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
                 .UseScopedHandler<RedirectErrorsToTrustedRedirectUri>()
-                .SetOrder(Authentication.AttachRedirectUri.Descriptor.Order + 1)
+                .SetOrder(Authentication.InferResponseMode.Descriptor.Order + 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
@@ -98,6 +101,9 @@ internal static class ProtocolHandlers
                 && await applications.ValidateRedirectUriAsync(application, redirectUri))
             {
                 context.RedirectUri = redirectUri;
+                context.ResponseMode = context.Request.IsFormPostResponseMode() ? ResponseModes.FormPost
+                    : context.Request.IsFragmentResponseMode() ? ResponseModes.Fragment
+                    : ResponseModes.Query;
             }
         }
     }
@@ -127,7 +133,7 @@ internal static class ProtocolHandlers
         }
     }
 
-    /// <summary>Discovery tells the truth about the hub: pairwise subjects, S256 only, eIDAS levels.</summary>
+    /// <summary>Discovery tells the truth about the hub: pairwise subjects, S256 only, eIDAS levels, the languages of its pages.</summary>
     public sealed class DescribeHubInDiscovery : IOpenIddictServerHandler<HandleConfigurationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
@@ -146,6 +152,7 @@ internal static class ProtocolHandlers
             context.CodeChallengeMethods.Clear();
             context.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
             context.Metadata["acr_values_supported"] = ImmutableArray.CreateRange<string?>(AssuranceLevels.All);
+            context.Metadata[Metadata.UiLocalesSupported] = ImmutableArray.CreateRange<string?>(LocalizationSetup.SupportedCultures);
             context.Metadata[Metadata.AuthorizationResponseIssParameterSupported] = true;
             // Honoured for what the hub decides by: an essential acr (the claims themselves follow the scopes).
             context.Metadata[Metadata.ClaimsParameterSupported] = true;

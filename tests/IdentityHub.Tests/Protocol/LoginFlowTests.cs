@@ -249,6 +249,31 @@ public abstract class LoginFlowTests(HubFactory hub)
         Assert.Equal(HubFactory.Issuer, parameters["iss"]);
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData(null)]
+    public async Task IdTokenHint_NamingAnotherPersonThanTheSession_IsLoginRequired(string? prompt)
+    {
+        using var http = hub.CreateApiClient();
+        using var citizenBrowser = hub.CreateBrowser();
+        var citizen = OidcClient.Demo();
+        var citizenToken = (await citizen.RedeemAsync(http, (await citizen.LoginAsync(citizenBrowser))["code"])).IdToken;
+
+        using var browser = hub.CreateBrowser();
+        await OidcClient.Demo().LoginAsync(browser, username: "demo.director");
+        var client = OidcClient.Demo();
+        var page = await browser.NavigateAsync(client.AuthorizeUrl(extra: new() { ["prompt"] = prompt, ["id_token_hint"] = citizenToken }));
+        var parameters = client.CallbackParameters(page);
+        Assert.Equal("login_required", parameters["error"]);
+        Assert.Equal(client.State, parameters["state"]);
+        Assert.DoesNotContain("code", parameters.Keys);
+
+        // The hint of the person signed in is answered at once.
+        var own = OidcClient.Demo();
+        var silent = await citizenBrowser.NavigateAsync(own.AuthorizeUrl(extra: new() { ["prompt"] = prompt, ["id_token_hint"] = citizenToken }));
+        Assert.Contains("code", own.CallbackParameters(silent).Keys);
+    }
+
     [Fact]
     public async Task ClientCredentials_IssuesAJwtThatUserinfoRefuses()
     {

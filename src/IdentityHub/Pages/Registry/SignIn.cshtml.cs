@@ -21,7 +21,13 @@ public sealed class SignInModel(AuthenticationStep step, PasswordSignIn password
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
         var visit = await step.BeginAsync(HttpContext, Journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
-        return visit.Pending is null ? LocalRedirect(visit.Elsewhere!) : Page();
+        if (visit.Pending is not { } pending)
+        {
+            return LocalRedirect(visit.Elsewhere!);
+        }
+        // The service's login_hint fills in the username (OIDC Core 3.1.2.1); the password is still the person's to give.
+        Input.Username = pending.LoginHint;
+        return Page();
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)

@@ -190,6 +190,10 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.Property<bool>("ForceAuthentication")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("LoginHint")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
                     b.Property<long?>("MaxAge")
                         .HasColumnType("bigint");
 
