@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Client;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Federation;
 
@@ -15,7 +18,8 @@ namespace IdentityHub.Federation;
 /// #2273). The token fires when the sources' fingerprint in the database differs from the one the options were
 /// built from, checked before each upstream step: a change made through any instance is seen by all, at once.
 /// </summary>
-internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOptions<HubOptions> hub, IConfiguration configuration)
+internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOptions<HubOptions> hub, IConfiguration configuration,
+    IOptionsMonitor<OpenIddictServerOptions> server)
     : IConfigureOptions<OpenIddictClientOptions>, IOptionsChangeTokenSource<OpenIddictClientOptions>, IDisposable
 {
     private CancellationTokenSource _changes = new();
@@ -34,13 +38,16 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOption
         _fingerprint = FingerprintAsync(db, CancellationToken.None).GetAwaiter().GetResult();
         var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc && s.Enabled).ToList();
 
-        var issuer = HubEnvironment.ResolveIssuer(hub.Value, configuration);
+        // The addresses registered at the sources are built from the issuer as written, with exactly one slash
+        // before the path, whether or not the issuer ends with one (docs/integration.md, "Identity sources").
+        var issuer = HubEnvironment.ResolveIssuer(hub.Value, configuration).ToString().TrimEnd('/');
         foreach (var source in sources.Where(s => s.Authority is not null && s.ClientId is not null))
         {
             var redirect = new Uri($"signin/{source.Id}", UriKind.Relative);
             var postLogout = new Uri($"signout/{source.Id}", UriKind.Relative);
             options.RedirectionEndpointUris.Add(redirect);
             options.PostLogoutRedirectionEndpointUris.Add(postLogout);
+            var method = source.TokenEndpointAuthMethod ?? ClientAuthenticationMethods.ClientSecretBasic;
             var registration = new OpenIddictClientRegistration
             {
                 RegistrationId = source.Id,
@@ -48,12 +55,22 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, IOption
                 ProviderDisplayName = source.DisplayName,
                 Issuer = source.Authority,
                 ClientId = source.ClientId,
-                ClientSecret = source.ProtectedClientSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null,
-                RedirectUri = new Uri(issuer, redirect),
-                PostLogoutRedirectUri = new Uri(issuer, postLogout),
+                RedirectUri = new Uri($"{issuer}/{redirect}"),
+                PostLogoutRedirectUri = new Uri($"{issuer}/{postLogout}"),
             };
+            if (method == ClientAuthenticationMethods.PrivateKeyJwt)
+            {
+                // The hub signs its client assertions with its own RS256 key, which the source reads from the hub's
+                // JWKS ({issuer}/.well-known/jwks, registered there as jwks_uri): no secret to share or rotate by hand.
+                registration.SigningCredentials.AddRange(server.CurrentValue.SigningCredentials
+                    .Where(c => c.Key is RsaSecurityKey && c.Algorithm == SecurityAlgorithms.RsaSha256));
+            }
+            else
+            {
+                registration.ClientSecret = source.ProtectedClientSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null;
+            }
             registration.Scopes.UnionWith(source.Scopes.Count > 0 ? source.Scopes : ["openid"]);
-            registration.ClientAuthenticationMethods.Add(source.TokenEndpointAuthMethod ?? "client_secret_basic");
+            registration.ClientAuthenticationMethods.Add(method);
             options.Registrations.Add(registration);
         }
         if (options.RedirectionEndpointUris.Count == 0)
