@@ -20,7 +20,10 @@ public sealed record IdentitySourceRequest
     /// <summary>The hub's client id at the upstream provider (oidc).</summary>
     public string? ClientId { get; init; }
 
-    /// <summary>Required when an oidc source is created; left out of a replace, the stored secret is kept.</summary>
+    /// <summary>
+    /// Required when an oidc source authenticating with a secret is created; left out of a replace, the stored secret is
+    /// kept. Refused with <c>private_key_jwt</c>, where the hub signs with its own key.
+    /// </summary>
     public string? ClientSecret { get; init; }
 
     /// <summary>Scopes asked upstream; default <c>["openid"]</c>, which they must include.</summary>
@@ -35,7 +38,10 @@ public sealed record IdentitySourceRequest
     /// <summary>Hub claim → the source's claim name, e.g. <c>{"identity_number": "cccd"}</c>.</summary>
     public IReadOnlyDictionary<string, string?>? ClaimMappings { get; init; }
 
-    /// <summary><c>client_secret_basic</c> (default) or <c>client_secret_post</c> (oidc).</summary>
+    /// <summary>
+    /// <c>client_secret_basic</c> (default), <c>client_secret_post</c>, or <c>private_key_jwt</c> (a client assertion signed
+    /// with the hub's RS256 key, published at <c>{issuer}/.well-known/jwks</c>) (oidc).
+    /// </summary>
     public string? TokenEndpointAuthMethod { get; init; }
 
     /// <summary>Default true; false keeps the source without offering it.</summary>

@@ -16,6 +16,7 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
     private const string Registry = "registry";
     private const string SecretBasic = "client_secret_basic";
     private const string SecretPost = "client_secret_post";
+    private const string PrivateKeyJwt = "private_key_jwt";
 
     private readonly IDataProtector _secrets = dataProtection.CreateProtector(IdentitySource.ClientSecretPurpose);
 
@@ -224,11 +225,25 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
             errors.Add("clientId", "Required for an oidc source: the hub's client id at the provider, at most 200 characters.");
         }
 
-        if (request.ClientSecret is null)
+        var method = request.TokenEndpointAuthMethod ?? SecretBasic;
+        if (method is not (SecretBasic or SecretPost or PrivateKeyJwt))
+        {
+            errors.Add("tokenEndpointAuthMethod", "Must be client_secret_basic, client_secret_post or private_key_jwt.");
+        }
+
+        if (method == PrivateKeyJwt)
+        {
+            // The hub authenticates with its own key (published at {issuer}/.well-known/jwks): a secret would be unused.
+            if (request.ClientSecret is not null)
+            {
+                errors.Add("clientSecret", "Not used with private_key_jwt: the hub signs with its own key, which the provider reads from the hub's JWKS; leave it out.");
+            }
+        }
+        else if (request.ClientSecret is null)
         {
             if (stored?.ProtectedClientSecret is null)
             {
-                errors.Add("clientSecret", "Required for an oidc source: the hub's client secret at the provider.");
+                errors.Add("clientSecret", "Required for an oidc source authenticating with a client secret: the hub's client secret at the provider.");
             }
         }
         else if (string.IsNullOrWhiteSpace(request.ClientSecret) || request.ClientSecret.Length > 256)
@@ -265,12 +280,6 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
             {
                 mappings[hubClaim] = sourceClaim.Trim();
             }
-        }
-
-        var method = request.TokenEndpointAuthMethod ?? SecretBasic;
-        if (method is not (SecretBasic or SecretPost))
-        {
-            errors.Add("tokenEndpointAuthMethod", "Must be client_secret_basic or client_secret_post.");
         }
 
         return new Upstream(authority, clientId, request.ClientSecret, scopes, mappings, method);
@@ -330,8 +339,12 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
             row.Scopes = Upstream.Scopes;
             row.ClaimMappings = Upstream.ClaimMappings;
             row.TokenEndpointAuthMethod = Upstream.TokenEndpointAuthMethod;
-            // Left out of a replace, the stored secret stays.
-            if (Upstream.ClientSecret is not null)
+            // Left out of a replace, the stored secret stays; a source that signs with the hub's key keeps none.
+            if (Upstream.TokenEndpointAuthMethod == PrivateKeyJwt)
+            {
+                row.ProtectedClientSecret = null;
+            }
+            else if (Upstream.ClientSecret is not null)
             {
                 row.ProtectedClientSecret = secrets.Protect(Upstream.ClientSecret);
             }

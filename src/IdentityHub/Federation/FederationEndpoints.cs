@@ -12,7 +12,7 @@ namespace IdentityHub.Federation;
 /// <summary>Sending a person to an upstream source (/federation/{id}) and taking them back (/signin/{id}): Federation/README.md.</summary>
 internal static partial class FederationEndpoints
 {
-    private const string JourneyItem = "hub_journey";
+    internal const string JourneyItem = "hub_journey";
     private const string LogCategory = "IdentityHub.Federation";
 
     public static async Task<IResult> ChallengeAsync(string sourceId, string? journey, HttpContext http, HubDbContext db, AuthenticationStep step,
@@ -52,6 +52,8 @@ internal static partial class FederationEndpoints
             // Read the source's discovery document first (OpenIddict caches it for the challenge): a source that
             // is down or slow gets a page of ours, not OpenIddict's plain-text error.
             await client.GetServerConfigurationByRegistrationIdAsync(sourceId, cancellationToken);
+            // With pushed authorization requests, the challenge itself calls the source (ChallengeFailure).
+            await http.ChallengeAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme, properties);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -59,7 +61,13 @@ internal static partial class FederationEndpoints
             LogUnavailable(logs.CreateLogger(LogCategory), sourceId, exception);
             return Results.Redirect(AuthenticationStep.RetryUrl(pending, HubErrors.SourceUnavailable));
         }
-        return Results.Challenge(properties, [OpenIddictClientAspNetCoreDefaults.AuthenticationScheme]);
+        if (http.Items[ChallengeFailure.Item] is string reason)
+        {
+            LogRefusedChallenge(logs.CreateLogger(LogCategory), sourceId, LoggableText(reason));
+            return Results.Redirect(AuthenticationStep.RetryUrl(pending, HubErrors.SourceUnavailable));
+        }
+        // OpenIddict has written the redirect to the source.
+        return Results.Empty;
     }
 
     public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, AuthenticationStep step, TimeProvider time,
@@ -127,6 +135,9 @@ internal static partial class FederationEndpoints
         var line = new string([.. text.Take(300).Select(c => char.IsControl(c) ? ' ' : c)]);
         return text.Length > 300 ? line + "…" : line;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} refused the hub's authorization request: {Reason}")]
+    private static partial void LogRefusedChallenge(ILogger logger, string sourceId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A callback from identity source {SourceId} was refused: {Reason}")]
     private static partial void LogRefusedCallback(ILogger logger, string sourceId, string reason);

@@ -57,6 +57,10 @@ internal static class FederationSetup
             }
             // One bounded attempt: a slow source must give the person an answer, not a spinner multiplied by retries.
             client.UseSystemNetHttp().SetHttpResiliencePipeline(pipeline => pipeline.AddTimeout(timeout));
+            client.AddEventHandler(PushedRequestClientId.Descriptor)
+                .AddEventHandler(ClientAssertionAudience.ChallengeDescriptor)
+                .AddEventHandler(ClientAssertionAudience.TokenDescriptor)
+                .AddEventHandler(ChallengeFailure.Descriptor);
         });
 
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>, StateTokenKeys>();

@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Client;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Federation;
 
@@ -15,7 +18,7 @@ namespace IdentityHub.Federation;
 /// #2273). The token fires when the sources' fingerprint in the database differs from the one the options were
 /// built from, checked before each upstream step: a change made through any instance is seen by all, at once.
 /// </summary>
-internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssuer issuer)
+internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssuer issuer, IOptionsMonitor<OpenIddictServerOptions> server)
     : IConfigureOptions<OpenIddictClientOptions>, IOptionsChangeTokenSource<OpenIddictClientOptions>, IDisposable
 {
     private CancellationTokenSource _changes = new();
@@ -40,6 +43,7 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
             var postLogout = new Uri($"signout/{source.Id}", UriKind.Relative);
             options.RedirectionEndpointUris.Add(redirect);
             options.PostLogoutRedirectionEndpointUris.Add(postLogout);
+            var method = source.TokenEndpointAuthMethod ?? ClientAuthenticationMethods.ClientSecretBasic;
             var registration = new OpenIddictClientRegistration
             {
                 RegistrationId = source.Id,
@@ -47,12 +51,22 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
                 ProviderDisplayName = source.DisplayName,
                 Issuer = source.Authority,
                 ClientId = source.ClientId,
-                ClientSecret = source.ProtectedClientSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null,
                 RedirectUri = issuer.Resolve(redirect.OriginalString),
                 PostLogoutRedirectUri = issuer.Resolve(postLogout.OriginalString),
             };
+            if (method == ClientAuthenticationMethods.PrivateKeyJwt)
+            {
+                // The hub signs its client assertions with its own RS256 key, which the source reads from the hub's
+                // JWKS ({issuer}/.well-known/jwks, registered there as jwks_uri): no secret to share or rotate by hand.
+                registration.SigningCredentials.AddRange(server.CurrentValue.SigningCredentials
+                    .Where(c => c.Key is RsaSecurityKey && c.Algorithm == SecurityAlgorithms.RsaSha256));
+            }
+            else
+            {
+                registration.ClientSecret = source.ProtectedClientSecret is { } protectedSecret ? secrets.Unprotect(protectedSecret) : null;
+            }
             registration.Scopes.UnionWith(source.Scopes.Count > 0 ? source.Scopes : ["openid"]);
-            registration.ClientAuthenticationMethods.Add(source.TokenEndpointAuthMethod ?? "client_secret_basic");
+            registration.ClientAuthenticationMethods.Add(method);
             options.Registrations.Add(registration);
         }
         if (options.RedirectionEndpointUris.Count == 0)

@@ -38,7 +38,7 @@ public sealed class IdentitySource
     /// </summary>
     public string? ProtectedClientSecret { get; set; }
 
-    /// <summary><c>client_secret_basic</c> or <c>client_secret_post</c>; oidc sources only.</summary>
+    /// <summary><c>client_secret_basic</c>, <c>client_secret_post</c> or <c>private_key_jwt</c>; oidc sources only.</summary>
     public string? TokenEndpointAuthMethod { get; set; }
 
     /// <summary>Scopes the hub asks the upstream provider for, <c>openid</c> among them; empty for the registry.</summary>

@@ -78,6 +78,48 @@ public abstract class IdentitySourcesApiTests(HubFactory hub)
     }
 
     [Fact]
+    public async Task CreateOidcSource_PrivateKeyJwtWithoutSecret_IsAcceptedAndKeepsNoSecret()
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        var id = NewId();
+        var source = ValidSource(id);
+        source.Remove("clientSecret");
+        source["tokenEndpointAuthMethod"] = "private_key_jwt";
+        using var response = await http.PostAsJsonAsync(Path, source);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("private_key_jwt", body.GetProperty("tokenEndpointAuthMethod").GetString());
+        Assert.False(body.GetProperty("hasClientSecret").GetBoolean());
+        Assert.Null((await StoredAsync(id)).ProtectedClientSecret);
+    }
+
+    [Fact]
+    public async Task Replace_SecretSourceWithPrivateKeyJwt_DropsTheStoredSecret()
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        var id = NewId();
+        using (var created = await http.PostAsJsonAsync(Path, ValidSource(id)))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var replacement = ValidSource(id);
+        replacement.Remove("clientSecret");
+        replacement["tokenEndpointAuthMethod"] = "private_key_jwt";
+        using var response = await http.PutAsJsonAsync($"{Path}/{id}", replacement);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hasClientSecret").GetBoolean());
+        Assert.Null((await StoredAsync(id)).ProtectedClientSecret);
+
+        // Back to a secret method, a secret is required again.
+        replacement["tokenEndpointAuthMethod"] = "client_secret_post";
+        using var back = await http.PutAsJsonAsync($"{Path}/{id}", replacement);
+        await AssertInvalidAsync(back, "clientSecret");
+    }
+
+    [Fact]
     public async Task CreateOidcSource_Always_StoresTheSecretProtected()
     {
         using var http = await hub.CreateAdminClientAsync();
@@ -361,8 +403,9 @@ public abstract class IdentitySourcesApiTests(HubFactory hub)
     [InlineData("claimMappings", """{"claimMappings": {"sub": "id"}}""")]
     [InlineData("claimMappings", """{"claimMappings": {"given_name": ""}}""")]
     [InlineData("claimMappings", """{"claimMappings": {"given_name": null}}""")]
-    [InlineData("tokenEndpointAuthMethod", """{"tokenEndpointAuthMethod": "private_key_jwt"}""")]
+    [InlineData("tokenEndpointAuthMethod", """{"tokenEndpointAuthMethod": "client_secret_jwt"}""")]
     [InlineData("tokenEndpointAuthMethod", """{"tokenEndpointAuthMethod": "none"}""")]
+    [InlineData("clientSecret", """{"tokenEndpointAuthMethod": "private_key_jwt"}""")]
     public async Task Create_InvalidField_Is400NamingExactlyThatField(string field, string change)
     {
         using var http = await hub.CreateAdminClientAsync();
