@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using IdentityHub.Subjects;
 
 namespace IdentityHub.Admin;
 
@@ -28,6 +30,12 @@ public sealed record PersonRequest
     /// <summary>E.164, such as <c>+84901234567</c>.</summary>
     public string? PhoneNumber { get; init; }
 
+    /// <summary>
+    /// OpenID Connect structured address: an object with <c>street_address</c>, <c>locality</c>, <c>region</c>,
+    /// <c>postal_code</c> and/or <c>country</c> (strings). Read as raw JSON so that each bad member can be named.
+    /// </summary>
+    public JsonElement? Address { get; init; }
+
     /// <summary>3 to 100 letters, digits, '.', '_' or '-'; stored lower-case.</summary>
     public string? Username { get; init; }
 
@@ -54,6 +62,9 @@ public sealed record PersonResponse
     public string? Birthcountry { get; init; }
     public string? Email { get; init; }
     public string? PhoneNumber { get; init; }
+
+    /// <summary>OpenID Connect structured address, with the members that have a value; null when none is known.</summary>
+    public PostalAddress? Address { get; init; }
 
     /// <summary>The registry sign-in name; null for a person known only through another identity source.</summary>
     public string? Username { get; init; }

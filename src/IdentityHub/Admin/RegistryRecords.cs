@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Mail;
+using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Enterprises;
 using IdentityHub.Registry;
@@ -262,6 +263,8 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
             errors.Add("phoneNumber", "Must be in E.164 form: '+' then 8 to 15 digits, such as +84901234567.");
         }
 
+        var address = OptionalAddress(request.Address, errors);
+
         var username = request.Username?.Trim().ToLowerInvariant();
         if (string.IsNullOrEmpty(username) || username.Length is < 3 or > 100 || !username.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
         {
@@ -295,6 +298,7 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
             EmailVerified = false,
             PhoneNumber = phoneNumber,
             PhoneNumberVerified = false,
+            Address = address,
         };
         return (errors, person, username);
     }
@@ -321,6 +325,25 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         return code;
     }
 
+    /// <summary>
+    /// An address is optional; a bad one is named by the member at fault, <c>address.postal_code</c>, with the
+    /// request's own (OpenID Connect) member names, or <c>address</c> when the value as a whole is wrong.
+    /// </summary>
+    private static PostalAddress? OptionalAddress(JsonElement? value, ValidationErrors errors)
+    {
+        if (value is not { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } json)
+        {
+            return null;
+        }
+        var problems = new List<(string? Member, string Message)>();
+        var address = PostalAddress.Read(json, strict: true, problems);
+        foreach (var (member, message) in problems)
+        {
+            errors.Add(member is null ? "address" : $"address.{member}", message);
+        }
+        return address;
+    }
+
     /// <summary>Clients send absent optional fields as null or as an empty string; both mean "not given".</summary>
     private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
@@ -335,6 +358,7 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         Birthcountry = person.Pivot.Birthcountry,
         Email = person.Email,
         PhoneNumber = person.PhoneNumber,
+        Address = person.Address,
         Username = username,
         CreatedAt = person.CreatedAt,
     };

@@ -282,9 +282,13 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         var backchannel = request.BackchannelLogoutUri is null ? null : errors.RequireRedirectableUri("backchannelLogoutUri", request.BackchannelLogoutUri, allowHttp);
 
         var scopes = (request.AllowedScopes ?? [Scopes.OpenId]).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var scope in scopes.Where(s => !ScopesAndClaims.Names.Contains(s)))
+        // Refused here rather than at login: a service registered with a scope the hub does not serve would only learn
+        // it from invalid_scope at its first sign-in.
+        foreach (var scope in scopes.Where(s => !ScopesAndClaims.IsServed(s)))
         {
-            errors.Add("allowedScopes", $"'{scope}' is not a scope of this hub.");
+            errors.Add("allowedScopes", ScopesAndClaims.Names.Contains(scope)
+                ? $"'{scope}' is not served by this hub yet."
+                : $"'{scope}' is not a scope of this hub.");
         }
         if (interactive && !scopes.Contains(Scopes.OpenId))
         {

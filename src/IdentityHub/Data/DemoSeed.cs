@@ -37,7 +37,7 @@ internal static class DemoSeed
                 PostLogoutRedirectUris = { new Uri("http://localhost:5090/signout-callback-oidc") },
                 Requirements = { Requirements.Features.ProofKeyForCodeExchange },
             };
-            ClientPermissions.Grant(descriptor, ["authorization_code", "refresh_token"], ["openid", "profile", "birth", "email", "enterprise", "offline_access"]);
+            ClientPermissions.Grant(descriptor, ["authorization_code", "refresh_token"], ["openid", "profile", "birth", "email", "offline_access"]);
             await applications.CreateAsync(descriptor, cancellationToken);
         }
         if (!await db.RelyingParties.AnyAsync(r => r.ClientId == SampleClientId, cancellationToken))
@@ -68,6 +68,14 @@ internal static class DemoSeed
             EmailVerified = true,
             PhoneNumber = "+84901234567",
             PhoneNumberVerified = true,
+            Address = new PostalAddress
+            {
+                StreetAddress = "1 Tràng Tiền",
+                Locality = "Hoàn Kiếm",
+                Region = "Hà Nội",
+                PostalCode = "100000",
+                Country = "VN",
+            },
         }, cancellationToken);
         _ = citizen;
 

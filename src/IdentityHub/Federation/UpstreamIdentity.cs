@@ -74,7 +74,8 @@ public sealed record UpstreamIdentity(AuthenticatedIdentity? Identity, IReadOnly
             ? DateTimeOffset.FromUnixTimeSeconds(seconds) : now;
 
         var pivot = new PivotIdentity { GivenName = givenName, FamilyName = familyName, Birthdate = birthdate!.Value, Gender = gender!.Value, Birthplace = birthplace, Birthcountry = birthcountry };
-        var contact = new ContactDetails(Value("email"), IsTrue(Value("email_verified")), Value("phone_number"), IsTrue(Value("phone_number_verified")));
+        var contact = new ContactDetails(Value("email"), IsTrue(Value("email_verified")), Value("phone_number"), IsTrue(Value("phone_number_verified")),
+            Address(Value("address")));
         return new UpstreamIdentity(
             new AuthenticatedIdentity(source.Id, acr, Methods(principal), authenticatedAt, pivot, number, contact, Enterprises(source, Value)),
             []);
@@ -111,6 +112,28 @@ public sealed record UpstreamIdentity(AuthenticatedIdentity? Identity, IReadOnly
             return [];
         }
         return [new EnterpriseAssertion(id, value(HubClaims.EnterpriseName), value(HubClaims.EnterpriseRole))];
+    }
+
+    /// <summary>
+    /// The source's <c>address</c> claim, a JSON object of the OpenID Connect members (a source may add others, such as
+    /// <c>formatted</c>, which are left out). One that is not such an object is ignored: an address does not identify the
+    /// person, and the login goes on without it.
+    /// </summary>
+    private static PostalAddress? Address(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return PostalAddress.Read(document.RootElement, strict: false, []);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);

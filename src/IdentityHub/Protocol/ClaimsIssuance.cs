@@ -14,9 +14,10 @@ namespace IdentityHub.Protocol;
 
 /// <summary>
 /// The one place that decides what a service learns about a person: the pairwise subject for the service's
-/// sector, the claims of the scopes it was allowed and asked for, and how and when the person authenticated.
+/// sector, the claims of the scopes it was allowed and asked for (and of the claims it asked for one by one, within
+/// those it is allowed), and how and when the person authenticated.
 /// </summary>
-internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects, TimeProvider time)
+internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects, IOpenIddictApplicationManager applications, TimeProvider time)
 {
     /// <param name="sectorIdentifier">The service's registered sector; null for a client registered without one.</param>
     public async Task<ClaimsPrincipal> CreatePrincipalAsync(OpenIddictRequest request, HubSession session, string? sectorIdentifier, CancellationToken cancellationToken)
@@ -26,6 +27,13 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         var subject = await subjects.IssueAsync(db, sector, person.Id, time.GetUtcNow(), cancellationToken);
         var scopes = request.GetScopes();
 
+        // The claims parameter asks for claims one by one; the service gets those of the scopes it is allowed, whether
+        // or not it asked for the scope itself (docs/integration.md, "Scopes and claims").
+        var claimsParameter = (string?)request[Parameters.Claims];
+        var allowed = await AllowedScopesAsync(request.ClientId!, cancellationToken);
+        var forIdToken = ScopesAndClaims.Releasable(ClaimsRequest.Requested(claimsParameter, ClaimsRequest.IdToken), allowed);
+        var forUserInfo = ScopesAndClaims.Releasable(ClaimsRequest.Requested(claimsParameter, ClaimsRequest.UserInfo), allowed);
+
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, subject);
         identity.SetClaim(Claims.AuthenticationContextReference, session.Acr);
@@ -34,25 +42,51 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         identity.AddClaim(new Claim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         // amr is always a JSON array (OIDC Core 2), even with a single method.
         identity.AddClaim(new Claim(Claims.AuthenticationMethodReference, JsonSerializer.Serialize(session.Amr.Split(' ')), JsonClaimValueTypes.JsonArray));
-        foreach (var (type, value) in ScopesAndClaims.ForPerson(person, scopes))
+        foreach (var (type, value) in ScopesAndClaims.ForPerson(person, scopes, forIdToken))
         {
-            identity.AddClaim(value is bool flag
-                ? new Claim(type, flag ? "true" : "false", ClaimValueTypes.Boolean)
-                : new Claim(type, (string)value));
+            identity.AddClaim(value switch
+            {
+                bool flag => new Claim(type, flag ? "true" : "false", ClaimValueTypes.Boolean),
+                JsonElement json => new Claim(type, json.GetRawText(), JsonClaimValueTypes.Json),
+                _ => new Claim(type, (string)value),
+            });
+        }
+        if (forUserInfo.Count > 0)
+        {
+            identity.SetClaim(ClaimsRequest.UserInfoClaimType, string.Join(' ', forUserInfo));
         }
         identity.SetScopes(scopes);
         identity.SetDestinations(Destinations);
         return new ClaimsPrincipal(identity);
     }
 
+    /// <summary>The scopes the service is registered for; <c>openid</c> is always among them.</summary>
+    private async Task<HashSet<string>> AllowedScopesAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var allowed = new HashSet<string>(StringComparer.Ordinal) { Scopes.OpenId };
+        if (await applications.FindByClientIdAsync(clientId, cancellationToken) is { } application)
+        {
+            foreach (var permission in await applications.GetPermissionsAsync(application, cancellationToken))
+            {
+                if (permission.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
+                {
+                    allowed.Add(permission[Permissions.Prefixes.Scope.Length..]);
+                }
+            }
+        }
+        return allowed;
+    }
+
     /// <summary>
     /// The access token carries no personal data (a resource server may log it); identity claims go to the
-    /// ID token, and userinfo reads them afresh from the person's record.
+    /// ID token, and userinfo reads them afresh from the person's record. The claims asked for userinfo travel with
+    /// the access token to its row, never inside it (<see cref="ClaimsRequest.UserInfoClaimType"/>).
     /// </summary>
     private static IEnumerable<string> Destinations(Claim claim) => claim.Type switch
     {
         Claims.Subject or Claims.AuthenticationContextReference or HubClaims.IdentitySource
             => [OpenIddictConstants.Destinations.AccessToken, OpenIddictConstants.Destinations.IdentityToken],
+        ClaimsRequest.UserInfoClaimType => [OpenIddictConstants.Destinations.AccessToken],
         _ => [OpenIddictConstants.Destinations.IdentityToken],
     };
 }

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
+using OpenIddict.Validation;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -24,6 +25,8 @@ internal static class ProtocolHandlers
         IssueClientCredentialsPrincipal.Descriptor,
         DescribeHubInDiscovery.Descriptor,
         KeepNoEntryForIdentityTokens.Descriptor,
+        KeepHubInternalsOutOfTokens.Descriptor,
+        FindAccessTokenEntryByJti.Descriptor,
         SignHubOnlyTokensWithEcdsa.Descriptor,
         RefuseRefreshTokenRedeemedTwiceAtOnce.Descriptor,
         RevokeAuthorizationOnReplay.Descriptor,
@@ -154,7 +157,7 @@ internal static class ProtocolHandlers
             context.Metadata["acr_values_supported"] = ImmutableArray.CreateRange<string?>(AssuranceLevels.All);
             context.Metadata[Metadata.UiLocalesSupported] = ImmutableArray.CreateRange<string?>(LocalizationSetup.SupportedCultures);
             context.Metadata[Metadata.AuthorizationResponseIssParameterSupported] = true;
-            // Honoured for what the hub decides by: an essential acr (the claims themselves follow the scopes).
+            // Honoured within the scopes a service is allowed, and for an essential acr (docs/integration.md, "Scopes and claims").
             context.Metadata[Metadata.ClaimsParameterSupported] = true;
             return default;
         }
@@ -180,6 +183,113 @@ internal static class ProtocolHandlers
             if (context.TokenType == TokenTypeIdentifiers.IdentityToken)
             {
                 context.CreateTokenEntry = false;
+            }
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// No claim of the hub's own internals reaches a service (docs/design.md, "Scopes and claims"). OpenIddict writes
+    /// its private claims (<c>oi_au_id</c>, the authorization; <c>oi_tkn_id</c>, the token's row; <c>oi_prst</c>, the
+    /// presenters) into the ID and access tokens, and the hub carries its own (<c>hub_</c>) on the principal: all stay out
+    /// of those two tokens. Codes and refresh tokens, encrypted and read by the hub alone, keep them. What the hub needs
+    /// back from an access token survives in standard claims: its row id becomes its <c>jti</c> (the token's
+    /// identifier, RFC 7519 4.1.7, which RFC 9068 requires), read back by <see cref="FindAccessTokenEntryByJti"/>, and the
+    /// presenter is <c>client_id</c>, which OpenIddict reads by itself. The authorization is found from the row.
+    /// </summary>
+    public sealed class KeepHubInternalsOutOfTokens : IOpenIddictServerHandler<GenerateTokenContext>
+    {
+        public const string HubPrefix = "hub_";
+
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+                .UseSingletonHandler<KeepHubInternalsOutOfTokens>()
+                .SetOrder(Protection.AttachTokenMetadata.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public static bool IsInternal(string type) =>
+            type.StartsWith("oi_", StringComparison.Ordinal) || type.StartsWith(HubPrefix, StringComparison.Ordinal);
+
+        public ValueTask HandleAsync(GenerateTokenContext context)
+        {
+            if (context.TokenType is not (TokenTypeIdentifiers.AccessToken or TokenTypeIdentifiers.IdentityToken))
+            {
+                return default;
+            }
+            var descriptor = context.SecurityTokenDescriptor;
+            if (descriptor.Subject is { } subject)
+            {
+                descriptor.Subject = new ClaimsIdentity(subject.Claims.Where(c => !IsInternal(c.Type)), subject.AuthenticationType, subject.NameClaimType, subject.RoleClaimType);
+            }
+            if (descriptor.Claims is { } claims)
+            {
+                descriptor.Claims = claims.Where(c => !IsInternal(c.Key)).ToDictionary(StringComparer.Ordinal);
+            }
+            if (context.TokenType == TokenTypeIdentifiers.AccessToken && context.Principal.GetTokenId() is { } tokenId)
+            {
+                descriptor.Claims ??= new Dictionary<string, object>(StringComparer.Ordinal);
+                descriptor.Claims[Claims.JwtId] = tokenId;
+            }
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// An access token presented to the hub (userinfo, introspection, revocation) is tied to its row by its <c>jti</c>
+    /// (<see cref="KeepHubInternalsOutOfTokens"/>): OpenIddict then checks the row is still valid, and finds the
+    /// authorization from it. Every access token the hub issues has a row; one without an identifier is refused, since
+    /// OpenIddict would skip that check for it.
+    /// </summary>
+    public sealed class FindAccessTokenEntryByJti : IOpenIddictServerHandler<ValidateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+                .UseSingletonHandler<FindAccessTokenEntryByJti>()
+                .SetOrder(Protection.MapInternalClaims.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(ValidateTokenContext context)
+        {
+            if (!TryResolve(context.Principal))
+            {
+                context.Reject(HubErrors.InvalidToken.OAuthError, "The access token has no identifier.");
+            }
+            return default;
+        }
+
+        /// <summary>False for an access token that names no row.</summary>
+        public static bool TryResolve(ClaimsPrincipal? principal)
+        {
+            if (principal is null || !principal.HasTokenType(TokenTypeIdentifiers.AccessToken) || principal.GetTokenId() is not null)
+            {
+                return true;
+            }
+            if (principal.GetClaim(Claims.JwtId) is not { Length: > 0 } jti)
+            {
+                return false;
+            }
+            principal.SetTokenId(jti);
+            return true;
+        }
+    }
+
+    /// <summary>The same for the bearer tokens of the admin API, read by OpenIddict's validation stack.</summary>
+    public sealed class FindBearerTokenEntryByJti : IOpenIddictValidationHandler<OpenIddictValidationEvents.ValidateTokenContext>
+    {
+        public static OpenIddictValidationHandlerDescriptor Descriptor { get; }
+            = OpenIddictValidationHandlerDescriptor.CreateBuilder<OpenIddictValidationEvents.ValidateTokenContext>()
+                .UseSingletonHandler<FindBearerTokenEntryByJti>()
+                .SetOrder(OpenIddictValidationHandlers.Protection.MapInternalClaims.Descriptor.Order + 1)
+                .SetType(OpenIddictValidationHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(OpenIddictValidationEvents.ValidateTokenContext context)
+        {
+            if (!FindAccessTokenEntryByJti.TryResolve(context.Principal))
+            {
+                context.Reject(HubErrors.InvalidToken.OAuthError, "The access token has no identifier.");
             }
             return default;
         }

@@ -27,6 +27,7 @@ internal static class ProtocolSetup
                 core.DisableEntityCaching();
                 core.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, HubApplicationManager>();
                 core.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HubTokenStore>(ServiceLifetime.Scoped);
+                core.ReplaceTokenManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HubTokenManager>();
             })
             .AddServer(server =>
             {
@@ -78,6 +79,7 @@ internal static class ProtocolSetup
                 validation.UseLocalServer();
                 // A revoked token (or one of a deleted client) stops working at once, not when it expires.
                 validation.EnableTokenEntryValidation();
+                validation.AddEventHandler(ProtocolHandlers.FindBearerTokenEntryByJti.Descriptor);
                 validation.UseAspNetCore();
             });
 

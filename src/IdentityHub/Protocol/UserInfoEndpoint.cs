@@ -18,8 +18,11 @@ internal static class UserInfoEndpoint
             .Join(db.People, s => s.PersonId, p => p.Id, (_, p) => p)
             .FirstOrDefault()));
 
-    /// <summary>OIDC Core 5.3: the claims of the token's scopes, read from the person's current record.</summary>
-    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// OIDC Core 5.3: the claims of the token's scopes, and those its authorization request asked for userinfo (Core
+    /// 5.5), read from the person's current record.
+    /// </summary>
+    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, IOpenIddictTokenManager tokens, CancellationToken cancellationToken)
     {
         var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var subject = result.Principal?.GetClaim(Claims.Subject);
@@ -34,7 +37,8 @@ internal static class UserInfoEndpoint
             }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
-        var claims = ScopesAndClaims.ForPerson(person, result.Principal!.GetScopes());
+        var requested = await ClaimsRequest.ForUserInfoAsync(tokens, result.Principal!, cancellationToken);
+        var claims = ScopesAndClaims.ForPerson(person, result.Principal!.GetScopes(), requested);
         claims[Claims.Subject] = subject!;
         if (result.Principal!.GetClaim(HubClaims.IdentitySource) is { } source)
         {

@@ -77,7 +77,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         await db.SaveChangesAsync(cancellationToken);
         return new PasswordResult(PasswordCheck.Succeeded, new AuthenticatedIdentity(
             IdentitySource.RegistryId, RegistrySource.PasswordLevel, ["pwd"], now, person.Pivot, person.IdentityNumber,
-            new ContactDetails(person.Email, person.EmailVerified, person.PhoneNumber, person.PhoneNumberVerified), [])
+            new ContactDetails(person.Email, person.EmailVerified, person.PhoneNumber, person.PhoneNumberVerified, person.Address), [])
         {
             KnownPersonId = person.Id,
         });

@@ -24,6 +24,9 @@ public sealed class Person
     /// <summary>Usage name, independent of the birth name (<c>preferred_username</c>).</summary>
     public string? PreferredUsername { get; set; }
 
+    /// <summary>Postal address (<c>address</c>), when the registry or a source gave one.</summary>
+    public PostalAddress? Address { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>
@@ -38,12 +41,24 @@ public sealed class Person
         EmailVerified = Email == contact.Email && contact.EmailVerified;
         PhoneNumber ??= contact.PhoneNumber;
         PhoneNumberVerified = PhoneNumber == contact.PhoneNumber && contact.PhoneNumberVerified;
-        return before != (Email, EmailVerified, PhoneNumber, PhoneNumberVerified);
+        return AdoptAddress(contact.Address) | before != (Email, EmailVerified, PhoneNumber, PhoneNumberVerified);
+    }
+
+    /// <summary>A source's address fills a record that has none; one the hub holds is kept.</summary>
+    /// <returns>Whether the record took it.</returns>
+    public bool AdoptAddress(PostalAddress? address)
+    {
+        if (Address is not null || address is null)
+        {
+            return false;
+        }
+        Address = address;
+        return true;
     }
 }
 
 /// <summary>How a person can be reached, as an identity source or the registry knows it.</summary>
-public sealed record ContactDetails(string? Email, bool EmailVerified, string? PhoneNumber, bool PhoneNumberVerified);
+public sealed record ContactDetails(string? Email, bool EmailVerified, string? PhoneNumber, bool PhoneNumberVerified, PostalAddress? Address = null);
 
 /// <summary>The identity a person is recognised by across sources (FranceConnect's "identité pivot").</summary>
 public sealed class PivotIdentity
@@ -83,5 +98,15 @@ internal sealed class PersonConfiguration : IEntityTypeConfiguration<Person>
             pivot.HasIndex(x => new { x.FamilyName, x.GivenName, x.Birthdate });
         });
         builder.Navigation(p => p.Pivot).IsRequired();
+        // One JSON column: the address is read and written whole, never searched by its parts.
+        builder.OwnsOne(p => p.Address, address =>
+        {
+            address.ToJson("Address");
+            address.Property(a => a.StreetAddress).HasJsonPropertyName(PostalAddress.StreetAddressMember);
+            address.Property(a => a.Locality).HasJsonPropertyName(PostalAddress.LocalityMember);
+            address.Property(a => a.Region).HasJsonPropertyName(PostalAddress.RegionMember);
+            address.Property(a => a.PostalCode).HasJsonPropertyName(PostalAddress.PostalCodeMember);
+            address.Property(a => a.Country).HasJsonPropertyName(PostalAddress.CountryMember);
+        });
     }
 }

@@ -24,7 +24,9 @@ public sealed class Reconciliation(HubDbContext db, TimeProvider time)
     public async Task<(ReconciliationOutcome Outcome, Person? Person)> ReconcileAsync(PivotIdentity pivot, string? identityNumber, ContactDetails contact, CancellationToken cancellationToken)
     {
         var (outcome, person) = await FindOrCreateAsync(pivot, identityNumber, contact, cancellationToken);
-        if (outcome == ReconciliationOutcome.Found && person!.Email is null && person.AdoptContactDetails(contact))
+        // A record with an e-mail address keeps its contact details as they are (and their verification); an address it
+        // lacks is still taken from the source.
+        if (outcome == ReconciliationOutcome.Found && (person!.Email is null ? person.AdoptContactDetails(contact) : person.AdoptAddress(contact.Address)))
         {
             await db.SaveChangesAsync(cancellationToken);
         }

@@ -17,14 +17,20 @@ public enum ClaimOrigin
     Enterprise,
 }
 
-/// <summary>One claim of a scope, and how its value is read from a person's record when it is one of theirs.</summary>
+/// <summary>
+/// One claim of a scope, and how its value is read from a person's record when it is one of theirs: a string, a
+/// boolean, or a JSON object (<c>address</c>).
+/// </summary>
 public sealed record ClaimDefinition(string Name, ClaimOrigin Origin, Func<Person, object?>? Read = null)
 {
     /// <summary>A source may supply it: an attribute of a person or of their enterprise, not something the hub makes.</summary>
     public bool Mappable => Origin is ClaimOrigin.Person or ClaimOrigin.Enterprise && Name != HubClaims.EnterpriseSource;
 }
 
-/// <summary>A scope and the claims it releases; <see cref="Served"/> is false while the hub cannot issue its claims yet.</summary>
+/// <summary>
+/// A scope and the claims it releases; <see cref="Served"/> is false while the hub cannot issue its claims yet (no
+/// service may be allowed it then).
+/// </summary>
 public sealed record ScopeDefinition(string Name, IReadOnlyList<ClaimDefinition> Claims, bool Served = true);
 
 /// <summary>
@@ -69,9 +75,10 @@ public static class ScopesAndClaims
             new(Claims.PhoneNumber, ClaimOrigin.Person, p => p.PhoneNumber),
             new(Claims.PhoneNumberVerified, ClaimOrigin.Person, p => p.PhoneNumber is null ? null : p.PhoneNumberVerified),
         ]),
-        // Accepted in a service's registration and in claim mappings; issued once the hub keeps the data.
-        new(Scopes.Address, [new(Claims.Address, ClaimOrigin.Person)], Served: false),
-        new(IdentityNumber, [new(HubClaims.IdentityNumber, ClaimOrigin.Person)], Served: false),
+        new(Scopes.Address, [new(Claims.Address, ClaimOrigin.Person, p => p.Address?.ToClaimValue())]),
+        // Restricted by nature: like every scope, only a service whose allowedScopes lists it may ask for it.
+        new(IdentityNumber, [new(HubClaims.IdentityNumber, ClaimOrigin.Person, p => p.IdentityNumber)]),
+        // Known, so that a source may map its claims, but not served: the admin API refuses it in allowedScopes.
         new(Enterprise,
         [
             new(HubClaims.EnterpriseId, ClaimOrigin.Enterprise), new(HubClaims.EnterpriseName, ClaimOrigin.Enterprise),
@@ -80,10 +87,10 @@ public static class ScopesAndClaims
         new(Scopes.OfflineAccess, []),
     ];
 
-    /// <summary>Every scope a service may be allowed.</summary>
+    /// <summary>Every scope of the table, served or not.</summary>
     public static FrozenSet<string> Names { get; } = All.Select(s => s.Name).ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>The scopes an authorization request may ask for today, and discovery's <c>scopes_supported</c>.</summary>
+    /// <summary>The scopes a service may be allowed and an authorization request may ask for, and discovery's <c>scopes_supported</c>.</summary>
     public static IReadOnlyList<string> ServedScopes { get; } = [.. All.Where(s => s.Served).Select(s => s.Name)];
 
     /// <summary>The claims of the served scopes: discovery's <c>claims_supported</c> (with the token claims of OpenID Connect).</summary>
@@ -94,27 +101,53 @@ public static class ScopesAndClaims
 
     private static readonly FrozenDictionary<string, ScopeDefinition> Served = All.Where(s => s.Served).ToFrozenDictionary(s => s.Name, StringComparer.Ordinal);
 
+    /// <summary>Each claim of a person's record in a served scope, with that scope.</summary>
+    private static readonly FrozenDictionary<string, (string Scope, ClaimDefinition Claim)> PersonClaims = All.Where(s => s.Served)
+        .SelectMany(s => s.Claims.Where(c => c.Read is not null).Select(c => (s.Name, Claim: c)))
+        .ToFrozenDictionary(e => e.Claim.Name, StringComparer.Ordinal);
+
     public static bool IsServed(string scope) => Served.ContainsKey(scope);
 
-    /// <summary>The claims a person's record yields for the granted scopes, and nothing more: no value, no claim.</summary>
-    public static Dictionary<string, object> ForPerson(Person person, IEnumerable<string> scopes)
+    /// <summary>
+    /// Of the claims a request names one by one (the OpenID Connect <c>claims</c> parameter), those the service may
+    /// receive: claims of a person's record in a scope it is allowed. Claims the hub does not have, and claims it makes
+    /// at sign-in (which every ID token carries anyway), are left out.
+    /// </summary>
+    public static IReadOnlyList<string> Releasable(IEnumerable<string> requested, IReadOnlySet<string> allowedScopes) =>
+        [.. requested.Where(name => PersonClaims.TryGetValue(name, out var entry) && allowedScopes.Contains(entry.Scope)).Distinct()];
+
+    /// <summary>
+    /// The claims a person's record yields for the granted scopes, and for the claims asked one by one that
+    /// <see cref="Releasable"/> let through, and nothing more: no value, no claim.
+    /// </summary>
+    public static Dictionary<string, object> ForPerson(Person person, IEnumerable<string> scopes, IEnumerable<string>? claims = null)
     {
-        var claims = new Dictionary<string, object>(StringComparer.Ordinal);
+        var released = new Dictionary<string, object>(StringComparer.Ordinal);
+        void Add(ClaimDefinition claim)
+        {
+            if (claim.Read?.Invoke(person) is { } value)
+            {
+                released[claim.Name] = value;
+            }
+        }
         foreach (var scope in scopes)
         {
-            if (!Served.TryGetValue(scope, out var definition))
+            if (Served.TryGetValue(scope, out var definition))
             {
-                continue;
-            }
-            foreach (var claim in definition.Claims)
-            {
-                if (claim.Read?.Invoke(person) is { } value)
+                foreach (var claim in definition.Claims)
                 {
-                    claims[claim.Name] = value;
+                    Add(claim);
                 }
             }
         }
-        return claims;
+        foreach (var name in claims ?? [])
+        {
+            if (PersonClaims.TryGetValue(name, out var entry))
+            {
+                Add(entry.Claim);
+            }
+        }
+        return released;
     }
 }
 

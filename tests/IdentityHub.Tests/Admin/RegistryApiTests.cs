@@ -211,6 +211,95 @@ public abstract class RegistryApiTests(HubFactory hub)
     }
 
     [Fact]
+    public async Task Person_WithAnAddress_IsStoredAndReadBack_AndItsHolderGetsItAsTheAddressClaim()
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        var body = NewPerson();
+        body["address"] = new Dictionary<string, object?>
+        {
+            ["street_address"] = "  12 Lê Lợi\nPhường Bến Nghé  ",
+            ["locality"] = "Quận 1",
+            ["region"] = "Thành phố Hồ Chí Minh",
+            ["postal_code"] = "700000",
+            ["country"] = null,
+        };
+
+        using var created = await http.PostAsJsonAsync(People, body);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var read = await http.GetFromJsonAsync<JsonElement>($"{People}/{body["identityNumber"]}");
+        foreach (var person in new[] { await created.Content.ReadFromJsonAsync<JsonElement>(), read })
+        {
+            var address = person.GetProperty("address");
+            Assert.Equal("12 Lê Lợi\nPhường Bến Nghé", address.GetProperty("street_address").GetString());
+            Assert.Equal("Quận 1", address.GetProperty("locality").GetString());
+            Assert.Equal("Thành phố Hồ Chí Minh", address.GetProperty("region").GetString());
+            Assert.Equal("700000", address.GetProperty("postal_code").GetString());
+            Assert.Equal(JsonValueKind.Null, address.GetProperty("country").ValueKind);
+        }
+
+        // A service allowed the address scope receives it as the OpenID Connect structured claim, without the empty member.
+        var clientId = "address-" + Digits(6);
+        using var service = await http.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId,
+            displayName = "Address service",
+            clientType = "confidential",
+            redirectUris = new[] { $"https://{clientId}.gov.vn/cb" },
+            allowedScopes = new[] { "openid", "address" },
+        });
+        Assert.Equal(HttpStatusCode.Created, service.StatusCode);
+        var client = new OidcClient(clientId, (await service.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString(), $"https://{clientId}.gov.vn/cb");
+        using var browser = hub.CreateBrowser();
+        var callback = await client.LoginAsync(browser, (string)body["username"]!, (string)body["password"]!, client.AuthorizeUrl("openid address"));
+        using var tokenHttp = hub.CreateApiClient();
+        var claim = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode((await client.RedeemAsync(tokenHttp, callback["code"])).IdTokenJwt.EncodedPayload))
+            .RootElement.GetProperty("address");
+        Assert.Equal(["street_address", "locality", "region", "postal_code"], claim.EnumerateObject().Select(m => m.Name));
+        Assert.Equal("12 Lê Lợi\nPhường Bến Nghé", claim.GetProperty("street_address").GetString());
+    }
+
+    [Fact]
+    public async Task Person_WithoutAnAddress_HasANullAddress()
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        var body = NewPerson();
+        body["address"] = null;
+        using var created = await http.PostAsJsonAsync(People, body);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").ValueKind);
+    }
+
+    public static TheoryData<string, string> InvalidAddresses => new()
+    {
+        { "address", "\"12 Lê Lợi, Quận 1\"" },
+        { "address", "[\"12 Lê Lợi\"]" },
+        { "address", "{}" },
+        { "address", "{\"locality\": \"  \"}" },
+        { "address.postal_code", "{\"postal_code\": 700000}" },
+        { "address.postal_code", "{\"postal_code\": \"" + new string('7', 33) + "\"}" },
+        { "address.street_address", "{\"street_address\": \"" + new string('s', 501) + "\"}" },
+        { "address.locality", "{\"locality\": \"Quận\\u00001\"}" },
+        { "address.region", "{\"region\": \"Hà\\nNội\"}" },
+        { "address.country", "{\"country\": {\"code\": \"VN\"}}" },
+        { "address.streetAddress", "{\"streetAddress\": \"12 Lê Lợi\"}" },
+        { "address.formatted", "{\"formatted\": \"12 Lê Lợi\", \"locality\": \"Quận 1\"}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidAddresses))]
+    public async Task Person_WithABadAddress_Is400NamingTheAddressOrItsMember(string field, string address)
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        var body = NewPerson();
+        body["address"] = JsonDocument.Parse(address).RootElement;
+
+        using var response = await http.PostAsJsonAsync(People, body);
+
+        await AssertInvalidAsync(response, field);
+        await AssertNoPersonAsync(http, (string)body["identityNumber"]!);
+    }
+
+    [Fact]
     public async Task Person_WithPasswordContainingTheUsername_Is400Password()
     {
         using var http = await hub.CreateAdminClientAsync();

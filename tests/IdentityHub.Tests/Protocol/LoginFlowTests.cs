@@ -98,7 +98,8 @@ public abstract class LoginFlowTests(HubFactory hub)
 
         await using var scope = hub.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
-        var tokenId = new JsonWebToken(tokens.AccessToken).GetClaim("oi_tkn_id").Value;
+        // The access token's jti is its row's id (docs/design.md, "Scopes and claims").
+        var tokenId = new JsonWebToken(tokens.AccessToken).Id;
         var authorizationId = await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == tokenId).Select(t => t.Authorization!.Id).SingleAsync();
         var rows = await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Authorization!.Id == authorizationId)
             .GroupBy(t => t.Type).Select(g => new { Type = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Type!, g => g.Count);
@@ -125,7 +126,8 @@ public abstract class LoginFlowTests(HubFactory hub)
         // The code handed out is a reference; the token itself is its row's payload.
         await using var scope = hub.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
-        var authorizationId = new JsonWebToken(tokens.AccessToken).GetClaim("oi_au_id").Value;
+        var accessTokenId = new JsonWebToken(tokens.AccessToken).Id;
+        var authorizationId = await db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == accessTokenId).Select(t => t.Authorization!.Id).SingleAsync();
         var codePayload = await db.Set<OpenIddictEntityFrameworkCoreToken>()
             .Where(t => t.Authorization!.Id == authorizationId && t.Type == "urn:openiddict:params:oauth:token-type:authorization_code")
             .Select(t => t.Payload).SingleAsync();
@@ -149,6 +151,7 @@ public abstract class LoginFlowTests(HubFactory hub)
         Assert.Equal(HttpStatusCode.BadRequest, second.Status);
         Assert.Equal("invalid_grant", second.Error);
         Assert.False(await IsActiveAsync(client, http, first.AccessToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(http, first.AccessToken));
         Assert.Equal("invalid_grant", (await client.RefreshAsync(http, first.RefreshToken)).Error);
     }
 
@@ -167,6 +170,7 @@ public abstract class LoginFlowTests(HubFactory hub)
         // The thief's replay burns the legitimate holder's newer tokens too (OAuth 2.0 Security BCP 4.14.2).
         Assert.Equal("invalid_grant", (await client.RefreshAsync(http, rotated.RefreshToken)).Error);
         Assert.False(await IsActiveAsync(client, http, rotated.AccessToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(http, rotated.AccessToken));
     }
 
     [Fact]
@@ -357,6 +361,14 @@ public abstract class LoginFlowTests(HubFactory hub)
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    private static async Task<HttpStatusCode> UserInfoStatusAsync(HttpClient http, string accessToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
     }
 
     private static async Task<bool> IsActiveAsync(OidcClient client, HttpClient http, string token)

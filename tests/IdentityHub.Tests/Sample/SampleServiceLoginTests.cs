@@ -48,6 +48,10 @@ public sealed class SampleServiceLoginTests
         Assert.Contains("registry", html, StringComparison.Ordinal);
         Assert.Contains("Nguyễn Văn", WebUtility.HtmlDecode(html), StringComparison.Ordinal);
         Assert.Contains("01001", html, StringComparison.Ordinal);
+        // The page lists every claim the service received: none of the hub's own internals (docs/design.md, "Scopes and claims").
+        Assert.Contains("<code>sid</code>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("oi_", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("hub_", html, StringComparison.Ordinal);
     }
 
 }

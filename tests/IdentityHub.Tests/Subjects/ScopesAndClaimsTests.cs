@@ -28,30 +28,51 @@ public sealed class ScopesAndClaimsTests(SqliteHub hub) : IClassFixture<SqliteHu
     }
 
     [Fact]
-    public async Task AdminApi_AcceptsEveryScopeOfTheTable_AndRefusesOthers()
+    public async Task AdminApi_AcceptsEveryServedScope_AndRefusesUnservedAndUnknownOnes()
     {
         using var admin = await hub.CreateAdminClientAsync();
         var clientId = "all-scopes-" + Guid.NewGuid().ToString("N")[..8];
-        using var accepted = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        object Body(string id, string[] scopes) => new
         {
-            clientId,
+            clientId = id,
             displayName = "Every scope",
             clientType = "confidential",
             redirectUris = new[] { "https://every.gov.vn/cb" },
-            allowedScopes = ScopesAndClaims.Names.ToArray(),
-        });
+            allowedScopes = scopes,
+        };
+        using var accepted = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", Body(clientId, [.. ScopesAndClaims.ServedScopes]));
         Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
+        var stored = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("allowedScopes").EnumerateArray().Select(e => e.GetString()!);
+        Assert.Equal(ScopesAndClaims.ServedScopes.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
 
-        using var refused = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        // Refused when the service is registered, not at its first login (docs/integration.md, "Relying parties").
+        foreach (var scope in new[] { "shoe_size", ScopesAndClaims.Enterprise })
         {
-            clientId = clientId + "-x",
-            displayName = "Unknown scope",
-            clientType = "confidential",
-            redirectUris = new[] { "https://every.gov.vn/cb" },
-            allowedScopes = new[] { "openid", "shoe_size" },
-        });
-        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-        Assert.True((await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("allowedScopes", out _));
+            using var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", Body(clientId + "-x", ["openid", scope]));
+            await AssertNamesOnlyAllowedScopesAsync(created);
+            using var replaced = await admin.PutAsJsonAsync($"/api/admin/v1/relying-parties/{clientId}", Body(clientId, ["openid", scope]));
+            await AssertNamesOnlyAllowedScopesAsync(replaced);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/admin/v1/relying-parties/{clientId}-x")).StatusCode);
+        var unchanged = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/v1/relying-parties/{clientId}");
+        Assert.DoesNotContain(ScopesAndClaims.Enterprise, unchanged.GetProperty("allowedScopes").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    private static async Task AssertNamesOnlyAllowedScopesAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["allowedScopes"], errors.EnumerateObject().Select(e => e.Name));
+    }
+
+    [Fact]
+    public void OnlyTheEnterpriseScope_IsStillUnserved()
+    {
+        Assert.Equal([ScopesAndClaims.Enterprise], ScopesAndClaims.All.Where(s => !s.Served).Select(s => s.Name));
+        foreach (var scope in new[] { "openid", "profile", "birth", "email", "phone", "address", "identity_number", "offline_access" })
+        {
+            Assert.True(ScopesAndClaims.IsServed(scope), scope);
+        }
     }
 
     [Fact]
@@ -76,7 +97,7 @@ public sealed class ScopesAndClaimsTests(SqliteHub hub) : IClassFixture<SqliteHu
             EmailVerified = true,
         };
 
-        var claims = ScopesAndClaims.ForPerson(person, ["openid", "profile", "birth", "phone", "identity_number"]);
+        var claims = ScopesAndClaims.ForPerson(person, ["openid", "profile", "birth", "phone", "identity_number", "address", "enterprise"]);
 
         Assert.Equal("Lan", claims["given_name"]);
         Assert.Equal("1988-02-29", claims["birthdate"]);
@@ -85,6 +106,32 @@ public sealed class ScopesAndClaimsTests(SqliteHub hub) : IClassFixture<SqliteHu
         Assert.False(claims.ContainsKey("birthcountry"));   // no value, no claim
         Assert.False(claims.ContainsKey("email"));          // scope not granted
         Assert.False(claims.ContainsKey("phone_number"));   // granted, but the person has none
-        Assert.False(claims.ContainsKey("identity_number")); // not served yet
+        Assert.False(claims.ContainsKey("address"));        // granted, but the person has none
+        Assert.Equal("001190000009", claims["identity_number"]);
+        Assert.DoesNotContain(claims.Keys, k => k.StartsWith("enterprise", StringComparison.Ordinal)); // not served
+    }
+
+    [Fact]
+    public void ClaimsAskedOneByOne_AreReleasedOnlyFromAllowedScopes_AndUnknownOnesAreIgnored()
+    {
+        var person = new Person
+        {
+            IdentityNumber = "001190000009",
+            Pivot = new PivotIdentity { GivenName = "Lan", FamilyName = "Trần Thị", Birthdate = new DateOnly(1988, 2, 29), Gender = Gender.Female },
+            Email = "lan@example.vn",
+            PhoneNumber = "+84901112233",
+            Address = new PostalAddress { Locality = "Huế", Country = "VN" },
+        };
+        var allowed = new HashSet<string>(["openid", "email", "address"], StringComparer.Ordinal);
+
+        var releasable = ScopesAndClaims.Releasable(["email", "address", "phone_number", "name", "identity_number", "sub", "acr", "enterprise_id", "email"], allowed);
+
+        // phone and identity_number are not allowed; name is not a claim of the hub; sub and acr come with every ID token.
+        Assert.Equal(["email", "address"], releasable);
+        var claims = ScopesAndClaims.ForPerson(person, ["openid"], releasable);
+        Assert.Equal(["address", "email"], claims.Keys.Order(StringComparer.Ordinal));
+        var address = (JsonElement)claims["address"];
+        Assert.Equal(["locality", "country"], address.EnumerateObject().Select(m => m.Name));
+        Assert.Equal("Huế", address.GetProperty("locality").GetString());
     }
 }

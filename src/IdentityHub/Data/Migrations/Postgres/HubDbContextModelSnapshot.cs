@@ -733,6 +733,39 @@ namespace IdentityHub.Data.Migrations.Postgres
                                 .HasForeignKey("PersonId");
                         });
 
+                    b.OwnsOne("IdentityHub.Subjects.PostalAddress", "Address", b1 =>
+                        {
+                            b1.Property<Guid>("PersonId");
+
+                            b1.Property<string>("Country")
+                                .HasJsonPropertyName("country");
+
+                            b1.Property<string>("Locality")
+                                .HasJsonPropertyName("locality");
+
+                            b1.Property<string>("PostalCode")
+                                .HasJsonPropertyName("postal_code");
+
+                            b1.Property<string>("Region")
+                                .HasJsonPropertyName("region");
+
+                            b1.Property<string>("StreetAddress")
+                                .HasJsonPropertyName("street_address");
+
+                            b1.HasKey("PersonId");
+
+                            b1.ToTable("People");
+
+                            b1
+                                .ToJson("Address")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("PersonId");
+                        });
+
+                    b.Navigation("Address");
+
                     b.Navigation("Pivot")
                         .IsRequired();
                 });
