@@ -418,7 +418,8 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             descriptor.PostLogoutRedirectUris.UnionWith(PostLogoutUris);
             descriptor.Permissions.Clear();
             descriptor.Requirements.Clear();
-            if (GrantTypes.Contains(OpenIddictConstants.GrantTypes.AuthorizationCode))
+            // PKCE is required of public clients; a confidential one may send it (docs/integration.md, "Endpoints").
+            if (GrantTypes.Contains(OpenIddictConstants.GrantTypes.AuthorizationCode) && ClientType == ClientTypes.Public)
             {
                 descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             }

@@ -35,7 +35,6 @@ internal static class DemoSeed
                 DisplayName = "Dịch vụ công mẫu",
                 RedirectUris = { new Uri("http://localhost:5090/signin-oidc") },
                 PostLogoutRedirectUris = { new Uri("http://localhost:5090/signout-callback-oidc") },
-                Requirements = { Requirements.Features.ProofKeyForCodeExchange },
             };
             ClientPermissions.Grant(descriptor, ["authorization_code", "refresh_token"], ["openid", "profile", "birth", "email", "offline_access"]);
             await applications.CreateAsync(descriptor, cancellationToken);

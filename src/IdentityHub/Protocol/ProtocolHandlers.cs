@@ -33,8 +33,9 @@ internal static class ProtocolHandlers
     ];
 
     /// <summary>
-    /// <c>state</c> and <c>nonce</c> are mandatory here (docs/integration.md, "Endpoints"), and a scope the client is not
-    /// allowed is <c>invalid_scope</c> (not OpenIddict's <c>invalid_request</c>), sent back to the client.
+    /// <c>state</c> and <c>nonce</c> are mandatory here (docs/integration.md, "Endpoints"), so is PKCE for a public
+    /// client, and a scope the client is not allowed is <c>invalid_scope</c> (not OpenIddict's <c>invalid_request</c>),
+    /// sent back to the client.
     /// </summary>
     public sealed class RequireStateNonceAndAllowedScopes(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
     {
@@ -63,6 +64,14 @@ internal static class ProtocolHandlers
                 return;
             }
             var application = await applications.FindByClientIdAsync(context.ClientId!);
+            // PKCE is required of public clients; a confidential client may send it and is then held to it. Its code
+            // is bound to the login by the required nonce and useless without its secret (docs/integration.md, "Endpoints").
+            if (string.IsNullOrEmpty(context.Request.CodeChallenge)
+                && (application is null || await applications.HasClientTypeAsync(application, ClientTypes.Public)))
+            {
+                context.Reject(HubErrors.InvalidRequest.OAuthError, "A public client must send 'code_challenge' with 'code_challenge_method=S256' (PKCE).");
+                return;
+            }
             foreach (var scope in context.Request.GetScopes())
             {
                 var allowed = ScopesAndClaims.IsServed(scope)

@@ -42,8 +42,7 @@ internal static class ProtocolSetup
 
                 server.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
-                    .AllowClientCredentialsFlow()
-                    .RequireProofKeyForCodeExchange();
+                    .AllowClientCredentialsFlow();
 
                 // Discovery's scopes_supported and claims_supported: what the hub serves, from its one table.
                 server.RegisterScopes([.. ScopesAndClaims.ServedScopes])

@@ -20,7 +20,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         // The client and its redirect URI belong together, so the error goes back there, in the query (RFC 6749 4.1.2.1).
         var page = await browser.GetAsync(client.AuthorizeUrl(omit: "response_type"));
         var callback = client.CallbackParameters(page);
@@ -36,7 +36,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var callback = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl("openid", omit: "nonce")));
         BasicOpChecks.Error(callback, "invalid_request", client.State, issuer);
         Assert.Contains("nonce", callback["error_description"], StringComparison.Ordinal);
@@ -54,7 +54,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var url = client.AuthorizeUrl("openid", new() { ["extra_parameter_" + Guid.NewGuid().ToString("N")[..6]] = "Vogon poetry" });
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, url);
         await BasicOpChecks.IdTokenAsync(http, await client.RedeemAsync(http, code), client, issuer);
@@ -66,7 +66,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var signIn = await browser.NavigateAsync(client.AuthorizeUrl("openid", new() { ["login_hint"] = "demo.citizen" }));
         Assert.Equal(HttpStatusCode.OK, signIn.Status);
         Assert.StartsWith("/registry/signin", signIn.Url, StringComparison.Ordinal);
@@ -78,7 +78,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
 
         // The suite's default hint is an e-mail address: shown as given, HTML-encoded, never an error.
         using var other = hub.CreateBrowser();
-        var hinted = await other.NavigateAsync(OidcClient.Demo().AuthorizeUrl("openid", new() { ["login_hint"] = "buffy\"<b>@localhost" }));
+        var hinted = await other.NavigateAsync(BasicOpChecks.SuiteClient().AuthorizeUrl("openid", new() { ["login_hint"] = "buffy\"<b>@localhost" }));
         Assert.Equal(HttpStatusCode.OK, hinted.Status);
         Assert.Contains("value=\"buffy&quot;&lt;b&gt;@localhost\"", hinted.Html, StringComparison.Ordinal);
     }
@@ -93,7 +93,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var signIn = await browser.NavigateAsync(client.AuthorizeUrl("openid", new() { ["ui_locales"] = uiLocales }));
         Assert.Equal(HttpStatusCode.OK, signIn.Status);
         var html = WebUtility.HtmlDecode(signIn.Html);
@@ -108,7 +108,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid profile", new() { ["claims_locales"] = "fr en vi" }));
         var tokens = await client.RedeemAsync(http, code);
         await BasicOpChecks.IdTokenAsync(http, tokens, client, issuer);
@@ -127,7 +127,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         var issuer = discovery.GetProperty("issuer").GetString()!;
         // The suite asks for every advertised value; the lowest decides, and the token's acr is one of those asked.
         var advertised = discovery.GetProperty("acr_values_supported").EnumerateArray().Select(v => v.GetString()!).ToList();
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid", new() { ["acr_values"] = string.Join(' ', advertised) }));
         var idToken = await BasicOpChecks.IdTokenAsync(http, await client.RedeemAsync(http, code), client, issuer);
         Assert.Equal("eidas1", idToken.GetClaim("acr").Value);
@@ -163,7 +163,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var inner = QueryHelpers.ParseQuery(new Uri(new Uri(HubFactory.Issuer), client.AuthorizeUrl("openid")).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
         var requestObject = UnsignedJwt(inner);
 
@@ -192,7 +192,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         // The hub never fetches a request_uri: the address need not exist.
         var url = QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
         {
@@ -213,7 +213,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         // The redirect URI inside the request object is registered, the one outside is not. The hub reads no request
         // object, so it may trust neither: an error page, and no redirect to either URI (not even with request_not_supported).
         using var browser = hub.CreateBrowser();
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var inner = QueryHelpers.ParseQuery(new Uri(new Uri(HubFactory.Issuer), client.AuthorizeUrl("openid")).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
         var page = await browser.GetAsync(QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
         {
@@ -232,7 +232,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var parameters = QueryHelpers.ParseQuery(new Uri(new Uri(HubFactory.Issuer), client.AuthorizeUrl("openid")).Query).Select(p => new KeyValuePair<string, string>(p.Key, p.Value.ToString()));
         // The browser posts the request as a form (OIDC Core 3.1.2.1); the rest of the login is as usual.
         var posted = await Browser.Page.ReadAsync(await browser.Client.PostAsync("/connect/authorize", new FormUrlEncodedContent(parameters)));
@@ -252,7 +252,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var query = new Uri(new Uri(HubFactory.Issuer), client.AuthorizeUrl("openid email")).Query.TrimStart('?').Split('&');
         var reversed = "/connect/authorize?" + string.Join('&', query.Reverse());
         Assert.StartsWith("/connect/authorize?ui_locales=", reversed, StringComparison.Ordinal);
@@ -267,7 +267,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var page = await browser.NavigateAsync(client.AuthorizeUrl("openid", new() { ["prompt"] = "none" }));
         BasicOpChecks.Error(client.CallbackParameters(page), "login_required", client.State, issuer);
     }
@@ -278,7 +278,7 @@ public sealed class AuthorizationRequestModuleTests(PostgresHub hub) : IClassFix
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid", new() { ["display"] = display }));
         await BasicOpChecks.IdTokenAsync(http, await client.RedeemAsync(http, code), client, issuer);
     }

@@ -17,6 +17,9 @@ internal static class BasicOpChecks
 {
     public const string Password = "Demo-Passw0rd!";
 
+    /// <summary>The demo service as the suite's client is: confidential, without PKCE (only the PKCE module sends it).</summary>
+    public static OidcClient SuiteClient() => new(OidcClient.DemoClientId, OidcClient.DemoSecret, OidcClient.DemoRedirect) { Pkce = false };
+
     public static async Task<JsonElement> DiscoveryAsync(HttpClient http)
     {
         using var response = await http.GetAsync("/.well-known/openid-configuration");

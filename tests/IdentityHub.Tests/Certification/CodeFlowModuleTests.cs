@@ -18,7 +18,7 @@ public sealed class CodeFlowModuleTests(PostgresHub hub) : IClassFixture<Postgre
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid"));
 
         var tokens = await client.RedeemAsync(http, code);
@@ -69,7 +69,7 @@ public sealed class CodeFlowModuleTests(PostgresHub hub) : IClassFixture<Postgre
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var tokens = await client.RedeemAsync(http, await BasicOpChecks.LoginAsync(browser, client, issuer));
 
         // Default algorithm RS256, a kid naming one key of the JWKS (OIDC Core 10.1), and the signature checks with it.
@@ -195,7 +195,7 @@ public sealed class CodeFlowModuleTests(PostgresHub hub) : IClassFixture<Postgre
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid"));
         await BasicOpChecks.IdTokenAsync(http, await client.RedeemAsync(http, code), client, issuer);
 
@@ -262,7 +262,7 @@ public sealed class CodeFlowModuleTests(PostgresHub hub) : IClassFixture<Postgre
         using var browser = hub.CreateBrowser();
         var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl(scope));
         var tokens = await client.RedeemAsync(http, code);
         var idToken = await BasicOpChecks.IdTokenAsync(http, tokens, client, issuer);

@@ -131,7 +131,7 @@ public abstract class ScopeAndClaimsModuleTests(HubFactory hub)
             {"id_token": {"identity_number": {"essential": true}, "address": null, "given_name": null},
              "userinfo": {"phone_number": {"essential": true}, "identity_number": null, "family_name": null}}
             """;
-        var (tokens, userinfo) = await LogInAsync(OidcClient.Demo(), "openid", claims);
+        var (tokens, userinfo) = await LogInAsync(BasicOpChecks.SuiteClient(), "openid", claims);
 
         var id = Payload(tokens.IdToken);
         Assert.Equal("An", id.GetProperty("given_name").GetString());
@@ -183,7 +183,7 @@ public abstract class ScopeAndClaimsModuleTests(HubFactory hub)
     public async Task AccessToken_SignedByTheHubWithoutAnIdentifier_IsRefused()
     {
         // Its row is what makes revocation work; one that names no row, or a row that does not exist, is not accepted.
-        var (tokens, _) = await LogInAsync(OidcClient.Demo(), "openid email");
+        var (tokens, _) = await LogInAsync(BasicOpChecks.SuiteClient(), "openid email");
         var options = hub.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
         var rsa = options.SigningCredentials.First(c => c.Key is RsaSecurityKey || c.Algorithm == SecurityAlgorithms.RsaSha256);
         var genuine = Payload(tokens.AccessToken);
@@ -232,7 +232,7 @@ public abstract class ScopeAndClaimsModuleTests(HubFactory hub)
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var secret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString();
-        return new OidcClient(clientId, secret, redirectUri);
+        return new OidcClient(clientId, secret, redirectUri) { Pkce = false };
     }
 
     private async Task<(TokenResponse Tokens, JsonElement UserInfo)> LogInAsync(OidcClient client, string scope, string? claims = null)

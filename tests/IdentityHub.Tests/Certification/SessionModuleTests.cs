@@ -38,7 +38,7 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         hub.Clock.Advance(TimeSpan.FromSeconds(1));
 
         // The session would do, but prompt=login asks for the password again, and auth_time moves.
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var signIn = await browser.NavigateAsync(client.AuthorizeUrl("openid", new() { ["prompt"] = "login" }));
         Assert.StartsWith("/registry/signin", signIn.Url, StringComparison.Ordinal);
         var back = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.citizen", ["Input.Password"] = BasicOpChecks.Password });
@@ -71,7 +71,7 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         hub.Clock.Advance(TimeSpan.FromSeconds(2));
 
         // The authentication is older than max_age: the person signs in again, and auth_time is now.
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var signIn = await browser.NavigateAsync(client.AuthorizeUrl("openid", new() { ["max_age"] = "1" }));
         Assert.StartsWith("/registry/signin", signIn.Url, StringComparison.Ordinal);
         var back = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.citizen", ["Input.Password"] = BasicOpChecks.Password });
@@ -87,7 +87,7 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var first = await RedeemAsync(http, client,
             await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid", new() { ["max_age"] = "15000" })), issuer);
         hub.Clock.Advance(TimeSpan.FromSeconds(40));
@@ -104,7 +104,7 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var tokens = await client.RedeemAsync(http, await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid")));
         var first = await BasicOpChecks.IdTokenAsync(http, tokens, client, issuer);
         hub.Clock.Advance(TimeSpan.FromSeconds(3));
@@ -120,7 +120,7 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         using var browser = hub.CreateBrowser();
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid offline_access"));
         var tokens = await client.RedeemAsync(http, code);
         await BasicOpChecks.IdTokenAsync(http, tokens, client, issuer);
@@ -143,7 +143,7 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         using var http = hub.CreateApiClient();
         var issuer = await BasicOpChecks.IssuerAsync(http);
         // The suite asks offline_access with prompt=consent (OIDC Core 11).
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var code = await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid offline_access", new() { ["prompt"] = "consent" }));
         var tokens = await client.RedeemAsync(http, code);
         var first = await BasicOpChecks.IdTokenAsync(http, tokens, client, issuer);
@@ -178,14 +178,14 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
     /// <summary>A first registry login of the demo citizen in this browser, redeemed and checked.</summary>
     private static async Task<JsonWebToken> LoginAsync(Browser browser, HttpClient http, string issuer)
     {
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         return await RedeemAsync(http, client, await BasicOpChecks.LoginAsync(browser, client, issuer, client.AuthorizeUrl("openid")), issuer);
     }
 
     /// <summary>A second authorization the session answers at once: no page, straight back to the service with a code.</summary>
     private static async Task<JsonWebToken> SilentAsync(Browser browser, HttpClient http, string issuer, Dictionary<string, string?> extra)
     {
-        var client = OidcClient.Demo();
+        var client = BasicOpChecks.SuiteClient();
         var page = await browser.NavigateAsync(client.AuthorizeUrl("openid", extra));
         return await RedeemAsync(http, client, BasicOpChecks.Code(client.CallbackParameters(page), client, issuer), issuer);
     }
@@ -216,6 +216,6 @@ public sealed class SessionModuleTests(ClockedPostgresHub hub) : IClassFixture<C
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var secret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString();
-        return new OidcClient(clientId, secret, RedirectUri);
+        return new OidcClient(clientId, secret, RedirectUri) { Pkce = false };
     }
 }

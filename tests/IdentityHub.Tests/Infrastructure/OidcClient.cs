@@ -26,6 +26,9 @@ public sealed class OidcClient(string clientId, string? secret, string redirectU
     public string Verifier { get; } = Random();
     public string Challenge => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(Verifier)));
 
+    /// <summary>False for a confidential client that sends no PKCE (allowed: CONTRACT section 2), as the OpenID Foundation's suite does.</summary>
+    public bool Pkce { get; init; } = true;
+
     public string AuthorizeUrl(string scope = "openid profile birth email offline_access", Dictionary<string, string?>? extra = null, params string[] omit)
     {
         var query = new Dictionary<string, string?>
@@ -43,6 +46,11 @@ public sealed class OidcClient(string clientId, string? secret, string redirectU
         foreach (var (key, value) in extra ?? [])
         {
             query[key] = value;
+        }
+        if (!Pkce)
+        {
+            query.Remove("code_challenge");
+            query.Remove("code_challenge_method");
         }
         foreach (var name in omit)
         {
@@ -68,14 +76,20 @@ public sealed class OidcClient(string clientId, string? secret, string redirectU
         return QueryHelpers.ParseQuery(new Uri(page.Location!).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
     }
 
-    public async Task<TokenResponse> RedeemAsync(HttpClient http, string code, string? verifier = null) =>
-        await TokenAsync(http, new()
+    public async Task<TokenResponse> RedeemAsync(HttpClient http, string code, string? verifier = null)
+    {
+        var form = new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["code"] = code,
             ["redirect_uri"] = redirectUri,
-            ["code_verifier"] = verifier ?? Verifier,
-        });
+        };
+        if (Pkce || verifier is not null)
+        {
+            form["code_verifier"] = verifier ?? Verifier;
+        }
+        return await TokenAsync(http, form);
+    }
 
     public async Task<TokenResponse> RefreshAsync(HttpClient http, string refreshToken) =>
         await TokenAsync(http, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken });

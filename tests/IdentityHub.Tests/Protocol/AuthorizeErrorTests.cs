@@ -59,13 +59,47 @@ public sealed class AuthorizeErrorTests(SqliteHub hub) : IClassFixture<SqliteHub
     }
 
     [Fact]
-    public async Task Authorize_WithoutCodeChallenge_IsInvalidRequestAtTheRedirectUri()
+    public async Task Authorize_FromAPublicClientWithoutCodeChallenge_IsInvalidRequestAtTheRedirectUri()
+    {
+        using var admin = await hub.CreateAdminClientAsync();
+        using var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId = "public-without-pkce",
+            displayName = "A public service",
+            clientType = "public",
+            redirectUris = new[] { "https://public.gov.vn/callback" },
+            allowedScopes = new[] { "openid" },
+            consent = "implicit",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        using var browser = hub.CreateBrowser();
+        var client = new OidcClient("public-without-pkce", null, "https://public.gov.vn/callback") { Pkce = false };
+        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl("openid")));
+        Assert.Equal("invalid_request", parameters["error"]);
+        Assert.Contains("code_challenge", parameters["error_description"], StringComparison.Ordinal);
+        Assert.Equal(client.State, parameters["state"]);
+        Assert.DoesNotContain("code", parameters.Keys);
+    }
+
+    [Fact]
+    public async Task Authorize_FromAConfidentialClientWithoutCodeChallenge_GivesACodeRedeemedWithoutVerifierOnly()
     {
         using var browser = hub.CreateBrowser();
-        var client = OidcClient.Demo();
-        var parameters = client.CallbackParameters(await browser.GetAsync(client.AuthorizeUrl(omit: ["code_challenge", "code_challenge_method"])));
-        Assert.Equal("invalid_request", parameters["error"]);
-        Assert.Equal(client.State, parameters["state"]);
+        using var http = hub.CreateApiClient();
+        var client = new OidcClient(OidcClient.DemoClientId, OidcClient.DemoSecret, OidcClient.DemoRedirect) { Pkce = false };
+        var callback = await client.LoginAsync(browser, url: client.AuthorizeUrl("openid"));
+
+        // A verifier for a code issued without a challenge is refused: PKCE cannot be added after the fact.
+        var withVerifier = await client.RedeemAsync(http, callback["code"], verifier: client.Verifier);
+        Assert.Equal("invalid_request", withVerifier.Error);
+
+        using var again = hub.CreateBrowser();
+        var second = new OidcClient(OidcClient.DemoClientId, OidcClient.DemoSecret, OidcClient.DemoRedirect) { Pkce = false };
+        var secondCallback = await second.LoginAsync(again, url: second.AuthorizeUrl("openid"));
+        var tokens = await second.RedeemAsync(http, secondCallback["code"]);
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        Assert.Equal(second.Nonce, tokens.IdTokenJwt.GetClaim("nonce").Value);
     }
 
     [Fact]
