@@ -82,7 +82,21 @@ internal sealed class HubTokenStore(
         await InsertAsync(token, cancellationToken);
     }
 
-    private async Task InsertAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken) =>
+    private async Task InsertAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await InsertRowAsync(token, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation && token.Application is not null)
+        {
+            // The client was removed through another instance after this one read it from its cache, and before
+            // the notification arrived: the request is refused as from an unknown client (StaleClientRefusal).
+            throw new ClientRemovedException(e);
+        }
+    }
+
+    private async Task InsertRowAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
             INSERT INTO "OpenIddictTokens" ("Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate",
                 "Payload", "Properties", "RedemptionDate", "ReferenceId", "Status", "Subject", "Type")
@@ -166,6 +180,9 @@ internal sealed class HubTokenStore(
         }
     }
 }
+
+/// <summary>The client a token was being written for no longer exists.</summary>
+internal sealed class ClientRemovedException(Exception inner) : Exception("The client was removed while the request was served.", inner);
 
 /// <summary>
 /// Tokens this request failed to update because another request changed them first. OpenIddict swallows that failure

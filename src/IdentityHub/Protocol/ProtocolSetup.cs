@@ -104,6 +104,7 @@ internal static class ProtocolSetup
     public static WebApplication UseProtocol(this WebApplication app)
     {
         app.Use(app.Services.GetRequiredService<MetadataCache>().InvokeAsync);
+        app.Use(StaleClientRefusal.InvokeAsync);
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));
         return app;
     }

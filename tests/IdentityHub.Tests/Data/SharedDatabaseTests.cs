@@ -117,6 +117,47 @@ public sealed class SharedDatabaseTests
         Assert.Equal("invalid_client", (await EventuallyAsync(() => new OidcClient(clientId, newSecret, "http://unused/").TokenAsync(http, Grant), r => r.Error == "invalid_client")).Error);
     }
 
+    [Fact]
+    public async Task ClientRemovedBeforeTheCacheHearsOfIt_GetsInvalidClient_NotAServerError()
+    {
+        await using var hub = await HubFactory.CreateAsync(HubDatabase.Postgres);
+        using var admin = await hub.CreateAdminClientAsync();
+        var clientId = "removed-" + Guid.NewGuid().ToString("N")[..8];
+        using var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId,
+            displayName = "Removed behind the cache's back",
+            clientType = "confidential",
+            grantTypes = new[] { "client_credentials" },
+            redirectUris = Array.Empty<string>(),
+            allowedScopes = Array.Empty<string>(),
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var secret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString()!;
+        using var http = hub.CreateApiClient();
+        await WaitUntilListeningAsync(hub);
+        var client = new OidcClient(clientId, secret, "http://unused/");
+        Assert.Equal(HttpStatusCode.OK, (await client.TokenAsync(http, Grant)).Status);
+        Assert.True(hub.Services.GetRequiredService<IdentityHub.Protocol.ClientCache>().TryGetByClientId(clientId, out _));
+
+        // Removed as another instance would, but without the notification this instance would hear: the moment
+        // between the other instance's commit and the notification's arrival, held open.
+        await using (var scope = hub.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                DELETE FROM "OpenIddictTokens" WHERE "ApplicationId" IN (SELECT "Id" FROM "OpenIddictApplications" WHERE "ClientId" = {clientId});
+                DELETE FROM "OpenIddictApplications" WHERE "ClientId" = {clientId};
+                """);
+        }
+
+        var refused = await client.TokenAsync(http, Grant);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        Assert.Equal("invalid_client", refused.Error);
+        Assert.False(hub.Services.GetRequiredService<IdentityHub.Protocol.ClientCache>().TryGetByClientId(clientId, out _));
+        Assert.Equal("invalid_client", (await client.TokenAsync(http, Grant)).Error);
+    }
+
     private static readonly Dictionary<string, string> Grant = new() { ["grant_type"] = "client_credentials" };
 
     private static async Task WaitUntilListeningAsync(HubFactory hub)
