@@ -54,13 +54,7 @@ public class FederationFixture : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
-    public async Task<HttpClient> AdminAsync()
-    {
-        var http = Api();
-        var token = await new OidcClient("hub-admin", HubFactory.AdminSecret, "http://unused/").TokenAsync(http, new() { ["grant_type"] = "client_credentials", ["scope"] = "hub.admin" });
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.AccessToken);
-        return http;
-    }
+    public Task<HttpClient> AdminAsync() => HubFactory.AuthorizeAsAdminAsync(Api());
 
     public HttpClient Api() => new() { BaseAddress = new Uri(HubUrl) };
 

@@ -123,13 +123,7 @@ public class NodeOidcProviderFixture : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
-    public async Task<HttpClient> AdminAsync()
-    {
-        var http = Api();
-        var token = await new OidcClient("hub-admin", HubFactory.AdminSecret, "http://unused/").TokenAsync(http, new() { ["grant_type"] = "client_credentials", ["scope"] = "hub.admin" });
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.AccessToken);
-        return http;
-    }
+    public Task<HttpClient> AdminAsync() => HubFactory.AuthorizeAsAdminAsync(Api());
 
     public HttpClient Api() => new() { BaseAddress = new Uri(HubUrl) };
 

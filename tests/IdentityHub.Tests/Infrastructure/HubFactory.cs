@@ -86,9 +86,11 @@ public class HubFactory : WebApplicationFactory<SharedResource>
     });
 
     /// <summary>An HTTP client carrying a hub.admin access token of the bootstrap client hub-admin.</summary>
-    public async Task<HttpClient> CreateAdminClientAsync(string scope = "hub.admin")
+    public async Task<HttpClient> CreateAdminClientAsync(string scope = "hub.admin") => await AuthorizeAsAdminAsync(CreateApiClient(), scope);
+
+    /// <summary>Gives <paramref name="http"/>, a client of a hub started with <see cref="AdminSecret"/>, a hub-admin access token.</summary>
+    public static async Task<HttpClient> AuthorizeAsAdminAsync(HttpClient http, string scope = "hub.admin")
     {
-        var http = CreateApiClient();
         var token = await new OidcClient("hub-admin", AdminSecret, "http://unused/").TokenAsync(http, new() { ["grant_type"] = "client_credentials", ["scope"] = scope });
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.AccessToken);
         return http;
