@@ -7,7 +7,8 @@ namespace IdentityHub.Admin;
 /// <summary>
 /// A JSON document's strings reach the admin API decoded, past the request guard (docs/design.md, "Malformed input"):
 /// one holding a control character (NUL is <c>\u0000</c> in JSON) is refused with 400 naming its field, before any
-/// application service validates or writes anything. Every field of every request, nested ones and JSON Web Keys included.
+/// application service validates or writes anything. Every field of every request, nested ones and JSON values
+/// (a structured address, JSON Web Keys) included; a member of a JSON value is named by its path (<c>address.locality</c>).
 /// </summary>
 internal static class RefuseControlCharacters
 {
@@ -20,13 +21,7 @@ internal static class RefuseControlCharacters
         {
             if (IsRequest(argument))
             {
-                foreach (var property in argument!.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
-                {
-                    if (!IsAcceptable(property.GetValue(argument)))
-                    {
-                        errors.Add(JsonNamingPolicy.CamelCase.ConvertName(property.Name), Message);
-                    }
-                }
+                CheckProperties(argument!, errors);
             }
         }
         return errors.Any ? TypedResults.ValidationProblem(errors.ToDictionary()) : await next(context);
@@ -35,28 +30,71 @@ internal static class RefuseControlCharacters
     /// <summary>A body the API read into one of its own types (route values and services are not).</summary>
     private static bool IsRequest(object? argument) => argument?.GetType().Namespace == typeof(RefuseControlCharacters).Namespace;
 
-    private static bool IsAcceptable(object? value) => value switch
+    private static void CheckProperties(object request, ValidationErrors errors, string prefix = "")
     {
-        null => true,
-        string text => RequestText.IsAcceptable(text),
-        JsonElement element => IsAcceptable(element),
-        IEnumerable<KeyValuePair<string, string?>> map => map.All(pair => RequestText.IsAcceptable(pair.Key) && RequestText.IsAcceptable(pair.Value)),
-        IEnumerable<string?> list => list.All(RequestText.IsAcceptable),
-        _ when IsRequest(value) => value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).All(p => IsAcceptable(p.GetValue(value))),
-        _ => true,
-    };
+        foreach (var property in request.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            Check(property.GetValue(request), prefix + JsonNamingPolicy.CamelCase.ConvertName(property.Name), errors);
+        }
+    }
 
-    private static bool IsAcceptable(JsonElement element)
+    private static void Check(object? value, string field, ValidationErrors errors)
+    {
+        var acceptable = value switch
+        {
+            null => true,
+            string text => RequestText.IsAcceptable(text),
+            JsonElement element => Check(element, field, errors),
+            IEnumerable<KeyValuePair<string, string?>> map => map.All(pair => RequestText.IsAcceptable(pair.Key) && RequestText.IsAcceptable(pair.Value)),
+            IEnumerable<string?> list => list.All(RequestText.IsAcceptable),
+            _ => true,
+        };
+        if (!acceptable)
+        {
+            errors.Add(field, Message);
+        }
+        else if (value is not null && value is not string && IsRequest(value))
+        {
+            CheckProperties(value, errors, field + ".");
+        }
+    }
+
+    /// <summary>True when the element's own text is acceptable; the members and items that are not are named as they go.</summary>
+    private static bool Check(JsonElement element, string field, ValidationErrors errors)
     {
         try
         {
-            return element.ValueKind switch
+            switch (element.ValueKind)
             {
-                JsonValueKind.String => RequestText.IsAcceptable(element.GetString()),
-                JsonValueKind.Object => element.EnumerateObject().All(p => RequestText.IsAcceptable(p.Name) && IsAcceptable(p.Value)),
-                JsonValueKind.Array => element.EnumerateArray().All(IsAcceptable),
-                _ => true,
-            };
+                case JsonValueKind.String:
+                    return RequestText.IsAcceptable(element.GetString());
+                case JsonValueKind.Object:
+                    foreach (var member in element.EnumerateObject())
+                    {
+                        if (!RequestText.IsAcceptable(member.Name))
+                        {
+                            return false;
+                        }
+                        if (!Check(member.Value, $"{field}.{member.Name}", errors))
+                        {
+                            errors.Add($"{field}.{member.Name}", Message);
+                        }
+                    }
+                    return true;
+                case JsonValueKind.Array:
+                    var index = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!Check(item, $"{field}[{index}]", errors))
+                        {
+                            errors.Add($"{field}[{index}]", Message);
+                        }
+                        index++;
+                    }
+                    return true;
+                default:
+                    return true;
+            }
         }
         catch (InvalidOperationException)
         {

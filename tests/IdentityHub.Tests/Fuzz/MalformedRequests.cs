@@ -530,7 +530,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
                         4 => ("single quotes", text.Replace('"', '\'')),
                         5 => ("nested 1,000 deep", new string('[', 1000) + new string(']', 1000)),
                         6 => ("a bare value", Pick(new[] { "", "null", "42", "\"text\"", "[]", "[{}]", "true", "{", "{\"a\":}", "NaN" })),
-                        _ => ("a stray character", text.Insert(_random.Next(1, text.Length - 1), Pick(new[] { "{", "}", "[", "]", ":", ",", "\"", "\\" }))),
+                        _ => ("a stray character", text.Insert(Pick(StructuralPositions(text)), Pick(new[] { "{", "}", "[", "]", ":", ",", "\"", "\\" }))),
                     };
                     body = Encoding.UTF8.GetBytes(text);
                     break;
@@ -747,6 +747,37 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
         var (where, apply) = Pick(places.ToArray());
         apply();
         return where;
+    }
+
+    /// <summary>Just after a '{', ':' or ',' outside strings: any of the stray characters there breaks the document.</summary>
+    private static int[] StructuralPositions(string json)
+    {
+        var positions = new List<int>();
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                if (c == '\\')
+                {
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    inString = false;
+                }
+            }
+            else if (c == '"')
+            {
+                inString = true;
+            }
+            else if (c is '{' or ':' or ',')
+            {
+                positions.Add(i + 1);
+            }
+        }
+        return [.. positions];
     }
 
     private JsonNode? WrongType(JsonNode? current) => current switch
