@@ -109,7 +109,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
     [
         ("client_id", ServiceId), ("redirect_uri", ServiceRedirect), ("response_type", "code"), ("scope", "openid profile"),
         ("state", "fuzz-state"), ("nonce", "fuzz-nonce"), ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
-        ("code_challenge_method", "S256"), ("ui_locales", "en"),
+        ("code_challenge_method", "S256"), ("ui_locales", "en"), ("login_hint", "demo.citizen"),
     ];
 
     private static readonly Spoil[] ParameterSpoils =
@@ -213,6 +213,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
             ["identityNumber"] = "079199000123", ["givenName"] = "Fuzz", ["familyName"] = "Nguyễn", ["birthdate"] = "1991-02-03", ["gender"] = "female",
             ["birthplace"] = "79001", ["birthcountry"] = "VN", ["email"] = "fuzz@example.vn", ["phoneNumber"] = "+84901234567",
             ["username"] = "fuzz.person", ["password"] = "Correct-Horse-Battery-42",
+            ["address"] = new JsonObject { ["street_address"] = "12 Lê Lợi", ["locality"] = "Quận 1", ["region"] = "Hồ Chí Minh", ["country"] = "VN" },
         }, ["identityNumber", "givenName", "familyName", "birthdate", "gender", "username", "password"]),
         new("create enterprise", "POST", "/api/admin/v1/registry/enterprises", () => new JsonObject
         {
