@@ -119,7 +119,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
     [
         new("authorize", "/connect/authorize", ["GET", "POST"], _ => AuthorizeBase,
             Critical: ["client_id", "redirect_uri", "response_type", "code_challenge_method"],
-            Required: ["client_id", "redirect_uri", "response_type", "state", "nonce", "code_challenge"],
+            Required: ["client_id", "redirect_uri", "response_type", "state", "nonce"],
             Spoils: ParameterSpoils, Browser: true),
         new("token (code)", "/connect/token", ["POST"], _ =>
             [("grant_type", "authorization_code"), ("code", "fuzz-code-that-was-never-issued"), ("redirect_uri", ServiceRedirect), ("code_verifier", new string('v', 43))],
