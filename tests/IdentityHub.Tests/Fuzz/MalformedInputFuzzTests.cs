@@ -47,7 +47,7 @@ public abstract class MalformedInputFuzzTests(FuzzHub hub, ITestOutputHelper out
             }
             if (status is null && request.Raw is null || status >= 500)
             {
-                failures.Add($"#{i} {request.Description}\n    -> {key}: {Excerpt(body)}");
+                failures.Add($"#{i} {request.Description}\n    -> {key}: {Excerpt(body)}" + (i > 0 ? $"\n    (after #{i - 1} {requests[i - 1].Description})" : ""));
             }
             if (trace && (await DatabaseSnapshot.TakeAsync(hub.Factory.Services)).ChangesSince(before) is { Count: > 0 } written)
             {
@@ -98,6 +98,9 @@ public abstract class MalformedInputFuzzTests(FuzzHub hub, ITestOutputHelper out
         using var message = request.ToMessage(hub.Address);
         // A client that sends a big body waits for the server's go-ahead, as curl does: a refusal arrives before the upload.
         message.Headers.ExpectContinue = request.Body?.Length > 64 * 1024;
+        // One connection per request: the server may close one after refusing a body it did not read, and a pooled
+        // connection reused at that moment would fail on the client's side, which says nothing about the answer.
+        message.Headers.ConnectionClose = true;
         try
         {
             using var response = await http.SendAsync(message);
