@@ -45,7 +45,7 @@ public abstract class MalformedInputFuzzTests(FuzzHub hub, ITestOutputHelper out
                 // Not an error, yet no harm if nothing was written: revocation of an unknown token is 200, say.
                 notRefused.Add($"#{i} {status} {request.Description}");
             }
-            if (status is null && request.Raw is null || status >= 500)
+            if (status is null && request.Raw is null && !OverServerLimits(request) || status >= 500)
             {
                 failures.Add($"#{i} {request.Description}\n    -> {key}: {Excerpt(body)}" + (i > 0 ? $"\n    (after #{i - 1} {requests[i - 1].Description})" : ""));
             }
@@ -92,6 +92,13 @@ public abstract class MalformedInputFuzzTests(FuzzHub hub, ITestOutputHelper out
         return new FuzzContext(journey, jar.GetCookieHeader(hub.Address), signIn.HiddenFields()["__RequestVerificationToken"],
             tokens.AccessToken, admin.AccessToken, hub.OverKestrel);
     }
+
+    /// <summary>
+    /// A request line or headers beyond Kestrel's limits (8 KB, 32 KB) are refused by the server before the hub sees
+    /// them: it answers 414 or 431 and closes, and a client still writing may fail before it reads that answer.
+    /// </summary>
+    private bool OverServerLimits(FuzzRequest request) =>
+        hub.OverKestrel && (request.Target.Length > 8 * 1024 || request.Headers.Sum(h => h.Key.Length + h.Value.Length + 4) > 32 * 1024);
 
     private async Task<(int? Status, string Body)> SendAsync(HttpClient http, FuzzRequest request)
     {

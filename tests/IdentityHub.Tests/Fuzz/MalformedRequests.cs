@@ -403,6 +403,9 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
                 break;
         }
 
+        // Where the parameters go: the query for the methods that carry no body, either for the odd ones.
+        var inQuery = body is null && (method is "GET" or "DELETE" or "OPTIONS" or "TRACE" || method != "POST" && _random.Next(2) == 0);
+
         // Noise on top, which alone would not make the request fail.
         for (var n = _random.Next(3); n > 0; n--)
         {
@@ -410,7 +413,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
             {
                 case 0:
                     {
-                        var count = _random.Next(50, method == "GET" ? 1000 : 1500);
+                        var count = _random.Next(50, inQuery ? 1000 : 1500);
                         for (var i = 0; i < count; i++)
                         {
                             form.Add(($"x{i}", Letters(_random.Next(1, 6))));
@@ -420,7 +423,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
                     }
                 case 1:
                     {
-                        var size = method == "GET" ? _random.Next(1000, 6000) : _random.Next(100_000, 1_000_000);
+                        var size = inQuery ? _random.Next(1000, 6000) : _random.Next(100_000, 1_000_000);
                         form.Add(("fuzz_padding", Letters(size)));
                         notes.Add($"an unknown parameter of {size:N0} characters");
                         break;
@@ -447,7 +450,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
 
         var path = segment is null ? target.Path : target.Path.Replace("{segment}", segment, StringComparison.Ordinal);
         var encoded = string.Join('&', form.Select(p => p.Name + "=" + p.Value));
-        if (method is "GET" or "DELETE" or "OPTIONS" or "TRACE" || body is null && method != "POST" && _random.Next(2) == 0)
+        if (inQuery)
         {
             path += encoded.Length == 0 ? "" : (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + encoded;
             contentType = null;
