@@ -3,7 +3,6 @@ using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.OpenApi;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -20,11 +19,12 @@ internal static class AdminSetup
 {
     public const string Scope = "hub.admin";
     public const string Policy = "HubAdmin";
-    public const long MaxBodyBytes = 64 * 1024;
 
     public static WebApplicationBuilder AddAdmin(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        // The same property twice is ambiguous (which one counts depends on the parser): refused as malformed JSON.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.AllowDuplicateProperties = false);
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy
             .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser()
@@ -79,6 +79,7 @@ internal static class AdminSetup
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .AddEndpointFilter(RefuseControlCharacters.InvokeAsync)
             .DisableAntiforgery();
         api.MapRelyingParties();
         api.MapIdentitySources();
@@ -87,30 +88,13 @@ internal static class AdminSetup
     }
 
     /// <summary>
-    /// API errors without a body (a JSON body that does not parse, for one) still get RFC 9457 problem details.
-    /// Bodies are small JSON documents: anything bigger is refused before it is read, whether it announces its
-    /// length or streams in chunks (the server then stops reading at the limit).
+    /// API errors without a body (a JSON body that does not parse, for one) still get RFC 9457 problem details. Bodies
+    /// over the hub's limit are refused before this, by the request guard (Hosting/RequestGuard).
     /// </summary>
     public static WebApplication UseAdmin(this WebApplication app)
     {
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/api"), branch => branch.UseStatusCodePages());
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/admin"), branch => branch.Use(LimitBodyAsync));
         return app;
-    }
-
-    private static async Task LimitBodyAsync(HttpContext http, RequestDelegate next)
-    {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-        if (http.Request.ContentLength > MaxBodyBytes)
-        {
-            await TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
-                detail: $"Request bodies are limited to {MaxBodyBytes} bytes.").ExecuteAsync(http);
-            return;
-        }
-        await next(http);
     }
 
     /// <summary>RFC 6750 3.1: a valid token without the scope is 403 <c>insufficient_scope</c>, naming the scope.</summary>

@@ -40,7 +40,10 @@ internal static class HostingSetup
         return builder;
     }
 
-    /// <summary>The outermost middleware: unexpected failures become the error page, and every response carries the security headers.</summary>
+    /// <summary>
+    /// The outermost middleware: unexpected failures become the error page, every response carries the security headers,
+    /// and a malformed request goes no further (<see cref="RequestGuard"/>).
+    /// </summary>
     public static WebApplication UseHubHosting(this WebApplication app)
     {
         var issuer = app.Services.GetRequiredService<HubIssuer>();
@@ -53,6 +56,7 @@ internal static class HostingSetup
             app.UseExceptionHandler($"/error/{HubErrors.ServerError.Code}");
         }
         app.UseSecurityHeaders();
+        app.UseRequestGuard();
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using IdentityHub.Data;
 using IdentityHub.Errors;
+using IdentityHub.Hosting;
 using IdentityHub.Localization;
 using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,9 @@ internal static class ProtocolHandlers
 {
     public static ImmutableArray<OpenIddictServerHandlerDescriptor> All { get; } =
     [
+        RefuseMalformedClientCredentials<ValidateTokenRequestContext>.Descriptor,
+        RefuseMalformedClientCredentials<ValidateIntrospectionRequestContext>.Descriptor,
+        RefuseMalformedClientCredentials<ValidateRevocationRequestContext>.Descriptor,
         RequireStateNonceAndAllowedScopes.Descriptor,
         RedirectErrorsToTrustedRedirectUri.Descriptor,
         IssueClientCredentialsPrincipal.Descriptor,
@@ -31,6 +35,31 @@ internal static class ProtocolHandlers
         RefuseRefreshTokenRedeemedTwiceAtOnce.Descriptor,
         RevokeAuthorizationOnReplay.Descriptor,
     ];
+
+    /// <summary>
+    /// Credentials in a Basic header are decoded by OpenIddict, after the request guard has checked the rest of the
+    /// request (docs/design.md, "Malformed input"): one holding a control character is refused here, before any
+    /// handler looks the client up with it (PostgreSQL refuses NUL in text).
+    /// </summary>
+    public sealed class RefuseMalformedClientCredentials<TContext> : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; }
+            = OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
+                .UseSingletonHandler<RefuseMalformedClientCredentials<TContext>>()
+                // Before OpenIddict's first validation handler (int.MinValue + 100,000): nothing has used the client id yet.
+                .SetOrder(int.MinValue + 50_000)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(TContext context)
+        {
+            if (context.Transaction.Request is { } request && (!RequestText.IsAcceptable(request.ClientId) || !RequestText.IsAcceptable(request.ClientSecret)))
+            {
+                context.Reject(HubErrors.InvalidRequest.OAuthError, "The client credentials hold a control character.");
+            }
+            return default;
+        }
+    }
 
     /// <summary>
     /// <c>state</c> and <c>nonce</c> are mandatory here (docs/integration.md, "Endpoints"), so is PKCE for a public
