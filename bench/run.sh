@@ -93,6 +93,7 @@ start_hub() {
     export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$2" Hub__Issuer="$3" Hub__RequireHttps=false \
       Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub;Maximum Pool Size=200" \
       Hub__Subjects__PairwiseKey="$pairwise_key" Hub__Bootstrap__AdminClientSecret="$admin_secret" \
+      Hub__Registry__RateLimits__PerIpPerMinute=100000000 Hub__Registry__RateLimits__PerAccountPerMinute=100000000 \
       Logging__LogLevel__Default=Warning
     spawn "$server_cpu" dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll"
   ) >"$work/$1.log" 2>&1 &

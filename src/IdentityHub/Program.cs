@@ -31,10 +31,12 @@ if (args is ["migrate", ..])
 app.UseHubHosting();
 app.UseProtocol();
 app.UseAdmin();
+app.UseRegistry();
 app.UseHubRouting();
 app.MapHubHosting();
 app.MapProtocol();
 app.MapSessions();
+app.MapLogin();
 app.MapFederation();
 app.MapAdmin();
 app.Run();

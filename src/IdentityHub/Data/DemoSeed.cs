@@ -17,6 +17,9 @@ internal static class DemoSeed
     public const string DemoPassword = "Demo-Passw0rd!";
     public const string DemoEnterpriseId = "0101234567";
 
+    /// <summary>The demo administrator's authenticator key (CONTRACT section 7; Development only, printed in the README).</summary>
+    public const string DemoAdminTotpKey = "JBSWY3DPEHPK3PXP";
+
     public static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
@@ -94,6 +97,25 @@ internal static class DemoSeed
             Email = "demo.director@example.vn",
             EmailVerified = true,
         }, cancellationToken);
+
+        var admin = await EnsurePersonAsync(db, now, "demo.admin", new Person
+        {
+            IdentityNumber = "001180000003",
+            Pivot = new PivotIdentity
+            {
+                GivenName = "Cường",
+                FamilyName = "Lê Văn",
+                Birthdate = new DateOnly(1980, 6, 21),
+                Gender = Gender.Male,
+                Birthplace = "01001",
+                Birthcountry = "VN",
+            },
+            PreferredUsername = "Lê Văn Cường",
+            Email = "demo.admin@example.vn",
+            EmailVerified = true,
+        }, cancellationToken);
+        // Its administrator role comes with the admin console; the key lets it reach eidas2 today.
+        await scope.ServiceProvider.GetRequiredService<Authenticator>().SetKnownSecretAsync(admin, DemoAdminTotpKey, cancellationToken);
 
         if (!await db.Enterprises.AnyAsync(e => e.Id == DemoEnterpriseId, cancellationToken))
         {

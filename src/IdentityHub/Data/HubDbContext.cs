@@ -17,6 +17,11 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<Person> People => Set<Person>();
     public DbSet<SubjectIdentifier> SubjectIdentifiers => Set<SubjectIdentifier>();
     public DbSet<RegistryAccount> RegistryAccounts => Set<RegistryAccount>();
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
+    public DbSet<SignInThrottle> SignInThrottles => Set<SignInThrottle>();
+    public DbSet<SecondFactorChallenge> SecondFactorChallenges => Set<SecondFactorChallenge>();
+    public DbSet<Passkey> Passkeys => Set<Passkey>();
+    public DbSet<PasskeyCeremony> PasskeyCeremonies => Set<PasskeyCeremony>();
     public DbSet<IdentitySource> IdentitySources => Set<IdentitySource>();
     public DbSet<Enterprise> Enterprises => Set<Enterprise>();
     public DbSet<Representative> Representatives => Set<Representative>();

@@ -42,6 +42,9 @@ public static class HubErrors
     public static readonly HubError InsufficientAssurance = new("insufficient_assurance", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.insufficient_assurance");
     public static readonly HubError IdentityConflict = new("identity_conflict", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.identity_conflict");
 
+    // The registry's forms, after too many attempts from one address or for one account (with Retry-After).
+    public static readonly HubError TooManyRequests = new("too_many_requests", OAuth.TemporarilyUnavailable, StatusCodes.Status429TooManyRequests, "Error.too_many_requests");
+
     public static readonly HubError ServerError = new(OAuth.ServerError, OAuth.ServerError, StatusCodes.Status500InternalServerError, "Error.server_error");
 
     public static IReadOnlyList<HubError> All { get; } =
@@ -50,13 +53,21 @@ public static class HubErrors
         InvalidGrant, InvalidToken, InsufficientScope,
         AccessDenied, LoginRequired, NoSourceForLevel, Cancelled, JourneyExpired, StepOutOfOrder, SourceUnavailable, InvalidCallback,
         IncompleteIdentity, InsufficientAssurance, IdentityConflict,
-        ServerError,
+        TooManyRequests, ServerError,
     ];
 
     private static readonly FrozenDictionary<string, HubError> ByCode = All.ToFrozenDictionary(e => e.Code, StringComparer.Ordinal);
 
     /// <summary>The entry for <paramref name="code"/>; null for a code the hub does not know.</summary>
     public static HubError? Find(string? code) => code is not null && ByCode.TryGetValue(code, out var error) ? error : null;
+
+    /// <summary>The entry shown for a bare HTTP status re-executed to the error page (a 429 of the rate limiter, say).</summary>
+    public static HubError ForStatus(int status) => status switch
+    {
+        StatusCodes.Status429TooManyRequests => TooManyRequests,
+        >= 500 => ServerError,
+        _ => InvalidRequest,
+    };
 
     /// <summary>
     /// The trace id a person reads on the error page and support finds in the logs: the W3C trace of the request when

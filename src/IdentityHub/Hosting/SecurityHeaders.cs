@@ -19,7 +19,7 @@ internal static class SecurityHeaders
             // The API reference page (Development only) is a script application with inline bootstrapping.
             headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments(AdminReferencePath)
                 ? "frame-ancestors 'none'"
-                : "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
+                : "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
             headers["Referrer-Policy"] = "no-referrer";
             return Task.CompletedTask;
         });

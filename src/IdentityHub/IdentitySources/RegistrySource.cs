@@ -11,6 +11,9 @@ internal sealed class RegistrySource(IServiceProvider services) : StartupTask
     /// <summary>What a registry password alone reaches (docs/integration.md, "Levels of assurance").</summary>
     public const string PasswordLevel = AssuranceLevels.Low;
 
+    /// <summary>What a password with an authenticator code, or a passkey with user verification, reaches.</summary>
+    public const string SecondFactorLevel = AssuranceLevels.Substantial;
+
     public override async Task StartingAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
@@ -26,7 +29,7 @@ internal sealed class RegistrySource(IServiceProvider services) : StartupTask
             DisplayName = "Cơ sở dữ liệu quốc gia về dân cư",
             Kind = IdentitySourceKind.Registry,
             // The highest level it can reach (with a second factor); a password alone yields PasswordLevel.
-            Acr = AssuranceLevels.Substantial,
+            Acr = SecondFactorLevel,
             Subjects = SourceSubjects.Both,
             CreatedAt = now,
             UpdatedAt = now,

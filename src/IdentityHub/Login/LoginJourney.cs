@@ -13,6 +13,9 @@ public sealed class LoginJourney
     /// <summary>The longest <see cref="LoginHint"/> kept: as long as a registry username or an e-mail address may be.</summary>
     public const int LoginHintMaxLength = 320;
 
+    /// <summary>The <see cref="ClientId"/> of a journey for the hub's own pages: no registered client can have it.</summary>
+    public const string HubPagesClientId = "(hub)";
+
     public required string Id { get; set; }
 
     /// <summary>SHA-256 of the browser-binding cookie: a journey link alone is useless in another browser.</summary>
@@ -40,6 +43,12 @@ public sealed class LoginJourney
     /// A hint vouches for nobody.
     /// </summary>
     public string? LoginHint { get; set; }
+
+    /// <summary>
+    /// Set when the journey logs the person in to one of the hub's own pages (their security settings, say) rather
+    /// than to a service: the local path it returns to. Such a journey can never resume an authorization request.
+    /// </summary>
+    public string? ReturnPath { get; set; }
 
     /// <summary>Where the journey stands: the only step whose page or callback it accepts.</summary>
     public LoginStep Step { get; set; } = LoginStep.Authenticate;
@@ -82,6 +91,7 @@ internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<Login
         builder.Property(j => j.SessionId).HasMaxLength(43);
         builder.Property(j => j.AskedAcr).HasMaxLength(16);
         builder.Property(j => j.LoginHint).HasMaxLength(LoginJourney.LoginHintMaxLength);
+        builder.Property(j => j.ReturnPath).HasMaxLength(200);
         builder.Property(j => j.Error).HasMaxLength(64);
         builder.Property(j => j.ErrorDescription).HasMaxLength(500);
         builder.HasIndex(j => j.ExpiresAt);

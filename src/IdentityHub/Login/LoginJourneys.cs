@@ -30,7 +30,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// </summary>
     public async Task<LoginDecision> DecideAsync(HttpContext http, LoginRequest request, CancellationToken cancellationToken)
     {
-        if (request.ResumedJourney is { Length: > 0 } journeyId && await ConsumeAsync(http, journeyId, cancellationToken) is { } ended)
+        if (request.ResumedJourney is { Length: > 0 } journeyId && await ConsumeAsync(http, journeyId, forHubPage: false, cancellationToken) is { } ended)
         {
             if (ended.Error is not null)
             {
@@ -65,6 +65,54 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         LocalizationSetup.RememberUiLocales(http, request.UiLocales);
         var journey = await StartAsync(http, request, cancellationToken);
         return new LoginDecision.Redirect(FirstStep(journey, offered, request.IdpHint));
+    }
+
+    /// <summary>
+    /// The person signed in for one of the hub's own pages at <paramref name="returnPath"/>, at
+    /// <paramref name="askedAcr"/> or above: the browser's session when it is good enough, else where the browser
+    /// goes to log in (a journey that comes back to the page), as for a service.
+    /// </summary>
+    public async Task<HubPageAccess> HubPageAsync(HttpContext http, string? askedAcr, string returnPath, CancellationToken cancellationToken)
+    {
+        if (!IsLocalPath(returnPath))
+        {
+            throw new ArgumentException("A hub page's return path is a local path.", nameof(returnPath));
+        }
+        var current = await sessions.FindCurrentAsync(http, cancellationToken);
+        if (current is not null && AssuranceLevels.Satisfies(current.Acr, askedAcr))
+        {
+            return new HubPageAccess(new SignedInPerson(current.PersonId, current.Acr), null);
+        }
+        var offered = await catalog.OfferedAsync(askedAcr, cancellationToken);
+        if (offered.Count == 0)
+        {
+            return new HubPageAccess(null, ErrorUrl(HubErrors.NoSourceForLevel));
+        }
+        var now = time.GetUtcNow();
+        var journey = new LoginJourney
+        {
+            Id = NewId(),
+            BrowserBinding = BindingOf(http, create: true)!,
+            ClientId = LoginJourney.HubPagesClientId,
+            AuthorizeQuery = "",
+            AskedAcr = askedAcr,
+            ReturnPath = returnPath,
+            CreatedAt = now,
+            ExpiresAt = now + Lifetime,
+        };
+        db.LoginJourneys.Add(journey);
+        await db.SaveChangesAsync(cancellationToken);
+        return new HubPageAccess(null, FirstStep(journey, offered, null));
+    }
+
+    /// <summary>
+    /// <c>/login/return</c>: a journey for a hub page has ended. The browser goes back to the page (signed in), or to
+    /// the hub's home page when the login did not complete.
+    /// </summary>
+    public async Task<string> ReturnToHubPageAsync(HttpContext http, string? journeyId, CancellationToken cancellationToken)
+    {
+        var ended = string.IsNullOrEmpty(journeyId) ? null : await ConsumeAsync(http, journeyId, forHubPage: true, cancellationToken);
+        return ended is { Session: not null, ReturnPath: { } path } ? path : "/";
     }
 
     /// <summary>
@@ -137,9 +185,14 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         ? $"/registry/signin?journey={Uri.EscapeDataString(journeyId)}"
         : $"/federation/{Uri.EscapeDataString(source.Id)}?journey={Uri.EscapeDataString(journeyId)}";
 
-    /// <summary>Where the browser goes once the journey has ended: the original request, resumed.</summary>
-    public static string ResumeUrl(LoginJourney journey) =>
-        $"/connect/authorize?{journey.AuthorizeQuery}&{ResumeParameter}={Uri.EscapeDataString(journey.Id)}";
+    /// <summary>Where the browser goes once the journey has ended: the original request, resumed (or the hub page it is for).</summary>
+    public static string ResumeUrl(LoginJourney journey) => journey.ReturnPath is null
+        ? $"/connect/authorize?{journey.AuthorizeQuery}&{ResumeParameter}={Uri.EscapeDataString(journey.Id)}"
+        : $"/login/return?{ResumeParameter}={Uri.EscapeDataString(journey.Id)}";
+
+    /// <summary>A path of this hub (not <c>//host</c>, not <c>/\host</c>): the only kind a hub page's journey returns to.</summary>
+    public static bool IsLocalPath(string path) =>
+        path.StartsWith('/') && !path.StartsWith("//", StringComparison.Ordinal) && !path.StartsWith("/\\", StringComparison.Ordinal) && path.Length <= 200;
 
     /// <summary>The hub's error page for <paramref name="error"/>; with the journey, it offers the way back or another source.</summary>
     public static string ErrorUrl(HubError error, string? journeyId = null) =>
@@ -190,7 +243,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// Moves an ended journey to <see cref="LoginStep.Done"/> and returns how it ended. The conditional update is atomic,
     /// so a replayed resume URL, in this browser or another, on this instance or another, gets nothing.
     /// </summary>
-    private async Task<EndedJourney?> ConsumeAsync(HttpContext http, string id, CancellationToken cancellationToken)
+    private async Task<EndedJourney?> ConsumeAsync(HttpContext http, string id, bool forHubPage, CancellationToken cancellationToken)
     {
         var binding = BindingOf(http, create: false);
         if (binding is null)
@@ -199,19 +252,19 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         }
         var now = time.GetUtcNow();
         var consumed = await db.LoginJourneys
-            .Where(j => j.Id == id && j.BrowserBinding == binding && j.Step == LoginStep.Resume && j.ExpiresAt > now)
+            .Where(j => j.Id == id && j.BrowserBinding == binding && j.Step == LoginStep.Resume && j.ExpiresAt > now && (j.ReturnPath != null) == forHubPage)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Step, LoginStep.Done), cancellationToken);
         if (consumed != 1)
         {
             return null;
         }
-        var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.SessionId, j.Error, j.ErrorDescription }).SingleAsync(cancellationToken);
+        var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.SessionId, j.Error, j.ErrorDescription, j.ReturnPath }).SingleAsync(cancellationToken);
         if (ended.Error is not null)
         {
-            return new EndedJourney(null, ended.Error, ended.ErrorDescription);
+            return new EndedJourney(null, ended.Error, ended.ErrorDescription, ended.ReturnPath);
         }
         var session = ended.SessionId is null ? null : await sessions.FindActiveAsync(ended.SessionId, cancellationToken);
-        return session is null ? null : new EndedJourney(session, null, null);
+        return session is null ? null : new EndedJourney(session, null, null, ended.ReturnPath);
     }
 
     private static string? BindingOf(HttpContext http, bool create)
@@ -237,8 +290,14 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 
     private static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription);
+    private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription, string? ReturnPath);
 }
+
+/// <summary>A hub page's visitor: who is signed in, or where the browser goes to log in first.</summary>
+public sealed record HubPageAccess(SignedInPerson? Session, string? LogInFirst);
+
+/// <summary>The person of the browser's hub session and the level it reached.</summary>
+public sealed record SignedInPerson(Guid PersonId, string Acr);
 
 /// <summary>A journey found at the step asked for, or where the browser goes instead.</summary>
 public sealed record JourneyLookup(LoginJourney? Journey, string? Elsewhere);

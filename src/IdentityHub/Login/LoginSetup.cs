@@ -14,6 +14,15 @@ internal static class LoginSetup
         return builder;
     }
 
+    public static WebApplication MapLogin(this WebApplication app)
+    {
+        // The end of a journey for one of the hub's own pages (LoginJourneys.HubPageAsync).
+        app.MapGet("/login/return", async (HttpContext http, LoginJourneys journeys, CancellationToken cancellationToken) =>
+            Results.Redirect(await journeys.ReturnToHubPageAsync(http, http.Request.Query[LoginJourneys.ResumeParameter], cancellationToken)))
+            .ExcludeFromDescription();
+        return app;
+    }
+
     /// <summary>Journeys past their 15 minutes: nothing can resume them any more.</summary>
     private sealed class ExpiredJourneys(HubDbContext db) : IExpiredRecords
     {

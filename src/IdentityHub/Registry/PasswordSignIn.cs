@@ -1,6 +1,4 @@
 using IdentityHub.Data;
-using IdentityHub.IdentitySources;
-using IdentityHub.Login;
 using IdentityHub.Subjects;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -14,18 +12,16 @@ public enum PasswordCheck
     LockedOut,
 }
 
-/// <summary>The outcome of a password check; the identity the registry vouches for when it succeeded.</summary>
-public sealed record PasswordResult(PasswordCheck Outcome, AuthenticatedIdentity? Identity);
+/// <summary>The outcome of a password check: the account and person when it succeeded, and until when a lock lasts.</summary>
+public sealed record PasswordResult(PasswordCheck Outcome, RegistryAccount? Account = null, Person? Person = null, DateTimeOffset? LockedUntil = null);
 
 /// <summary>
-/// Checks a registry username and password. Unknown usernames cost the same hash as known ones, so timing
-/// does not tell which accounts exist; five consecutive failures lock the account for a while.
+/// Checks a registry username and password. Every attempt costs one hash, whether the username exists, is locked or
+/// not, so neither the answer nor its timing tells which accounts exist; wrong passwords count towards the lock of
+/// <see cref="AccountLocks"/>, which applies to unknown usernames alike (docs/design.md, "Lock-out").
 /// </summary>
-public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, TimeProvider time)
+public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, AccountLocks locks)
 {
-    public const int MaxFailedAttempts = 5;
-    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
-
     /// <summary>
     /// Password hashing is deliberately slow CPU work (about 50 ms) done on a request thread. At most one hash per core
     /// runs at once; the other sign-ins wait without holding a thread, so a burst of logins (or a password-spraying
@@ -38,49 +34,43 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
 
     public async Task<PasswordResult> CheckAsync(string username, string password, CancellationToken cancellationToken)
     {
-        var normalized = username.Trim().ToLowerInvariant();
+        var normalized = RegistrySecrets.NormalizeUsername(username);
+        var key = locks.KeyOf(normalized);
         // The person's record comes with the account: it is what the registry vouches for, and the login's
         // reconciliation then finds it in this request's change tracker (AuthenticatedIdentity.KnownPersonId).
         var found = await db.RegistryAccounts.Where(a => a.Username == normalized)
             .Join(db.People, a => a.PersonId, p => p.Id, (a, p) => new { Account = a, Person = p })
             .FirstOrDefaultAsync(cancellationToken);
+        var lockedUntil = await locks.LockedUntilAsync(key, cancellationToken);
+
+        PasswordVerificationResult verification;
         if (found is null)
         {
             await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(null!, DummyHash.Value, password), cancellationToken);
-            return new PasswordResult(PasswordCheck.Failed, null);
+            verification = PasswordVerificationResult.Failed;
         }
-
-        var (account, person) = (found.Account, found.Person);
-        var now = time.GetUtcNow();
-        if (account.LockedUntil > now)
+        else
         {
-            return new PasswordResult(PasswordCheck.LockedOut, null);
+            verification = await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(found.Account, found.Account.PasswordHash, password), cancellationToken);
         }
-
-        var verification = await OneHashPerCoreAsync(() => hasher.VerifyHashedPassword(account, account.PasswordHash, password), cancellationToken);
+        if (lockedUntil is not null)
+        {
+            // Even the right password: the lock is what stops a guess that happens to be right.
+            return new PasswordResult(PasswordCheck.LockedOut, LockedUntil: lockedUntil);
+        }
         if (verification == PasswordVerificationResult.Failed)
         {
-            // Counted in the database in one statement, so parallel guesses on several instances all count.
-            await db.RegistryAccounts.Where(a => a.PersonId == account.PersonId)
-                .ExecuteUpdateAsync(s => s.SetProperty(a => a.FailedAttempts, a => a.FailedAttempts + 1), cancellationToken);
-            var locked = await db.RegistryAccounts.Where(a => a.PersonId == account.PersonId && a.FailedAttempts >= MaxFailedAttempts)
-                .ExecuteUpdateAsync(s => s.SetProperty(a => a.LockedUntil, now + LockoutDuration).SetProperty(a => a.FailedAttempts, 0), cancellationToken);
-            return new PasswordResult(locked > 0 ? PasswordCheck.LockedOut : PasswordCheck.Failed, null);
+            var locked = await locks.RecordFailureAsync(key, cancellationToken);
+            return locked is null ? new PasswordResult(PasswordCheck.Failed) : new PasswordResult(PasswordCheck.LockedOut, LockedUntil: locked);
         }
 
-        account.FailedAttempts = 0;
-        account.LockedUntil = null;
+        var account = found!.Account;
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {
             account.PasswordHash = await OneHashPerCoreAsync(() => hasher.HashPassword(account, password), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
         }
-        await db.SaveChangesAsync(cancellationToken);
-        return new PasswordResult(PasswordCheck.Succeeded, new AuthenticatedIdentity(
-            IdentitySource.RegistryId, RegistrySource.PasswordLevel, ["pwd"], now, person.Pivot, person.IdentityNumber,
-            new ContactDetails(person.Email, person.EmailVerified, person.PhoneNumber, person.PhoneNumberVerified, person.Address), [])
-        {
-            KnownPersonId = person.Id,
-        });
+        return new PasswordResult(PasswordCheck.Succeeded, account, found.Person);
     }
 
     private static async Task<T> OneHashPerCoreAsync<T>(Func<T> hash, CancellationToken cancellationToken)

@@ -1,4 +1,7 @@
+using IdentityHub.Data;
+using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Registry;
 
@@ -7,7 +10,44 @@ internal static class RegistrySetup
     public static WebApplicationBuilder AddRegistry(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IPasswordHasher<RegistryAccount>, PasswordHasher<RegistryAccount>>();
+        builder.Services.AddSingleton<RegistrySecrets>();
         builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddScoped<AccountLocks>();
+        builder.Services.AddScoped<Authenticator>();
+        builder.Services.AddScoped<RegistryLogin>();
+        builder.Services.AddScoped<AccountHolders>();
+        builder.Services.AddScoped<IExpiredRecords, ExpiredRegistryRecords>();
+        builder.Services.AddValidatedOptions<RegistryRateLimitOptions, RegistryRateLimitOptionsValidator>(RegistryRateLimitOptions.Section);
+        builder.Services.AddSingleton<RegistryRateLimits>();
+        var perIp = builder.Configuration.GetSection(RegistryRateLimitOptions.Section).Get<RegistryRateLimitOptions>()?.PerIpPerMinute
+            ?? new RegistryRateLimitOptions().PerIpPerMinute;
+        builder.Services.AddRateLimiter(limiter => RegistryRateLimits.AddPolicy(limiter, perIp));
         return builder;
+    }
+
+    /// <summary>
+    /// The registry's forms answer a refused request (a 429, a missing antiforgery token) with the error page, not an
+    /// empty body; the rate limiter runs after routing, where it sees the pages' policy.
+    /// </summary>
+    public static WebApplication UseRegistry(this WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/registry") || http.Request.Path.StartsWithSegments("/account"),
+            branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
+        return app;
+    }
+
+    /// <summary>
+    /// Lock-out rows whose lock is over and whose last failure is forgiven, and second-factor steps of journeys that
+    /// ended: nothing reads them any more.
+    /// </summary>
+    private sealed class ExpiredRegistryRecords(HubDbContext db) : IExpiredRecords
+    {
+        public async Task DeleteAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            var forgiven = now - AccountLocks.Forgiveness;
+            await db.SignInThrottles.Where(t => t.LastFailureAt < forgiven && (t.LockedUntil == null || t.LockedUntil < now)).ExecuteDeleteAsync(cancellationToken);
+            await db.SecondFactorChallenges.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+            await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+        }
     }
 }

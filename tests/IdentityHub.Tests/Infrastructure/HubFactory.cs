@@ -38,6 +38,9 @@ public class HubFactory : WebApplicationFactory<SharedResource>
             ["Hub:Seed:Demo"] = "true",
             ["Hub:Subjects:PairwiseKey"] = SharedPairwiseKey,
             ["Hub:Bootstrap:AdminClientSecret"] = AdminSecret,
+            // Tests log the same demo people in many times a minute from one address; the limits' own tests set them low.
+            ["Hub:Registry:RateLimits:PerIpPerMinute"] = "100000",
+            ["Hub:Registry:RateLimits:PerAccountPerMinute"] = "100000",
         };
         foreach (var (key, value) in extra ?? [])
         {

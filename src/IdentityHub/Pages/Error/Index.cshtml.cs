@@ -49,7 +49,9 @@ public sealed partial class IndexModel(LoginJourneys journeys, ILogger<IndexMode
         else
         {
             // No code at all: a status re-executed here (a path under /connect that does not exist, say).
-            Error = Code is null ? HubErrors.ServerError : HubErrors.Find(Code) ?? HubErrors.InvalidRequest;
+            Error = Code is null ? HubErrors.ServerError
+                : int.TryParse(Code, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status) ? HubErrors.ForStatus(status)
+                : HubErrors.Find(Code) ?? HubErrors.InvalidRequest;
             Code = Error.Code;
         }
         // A status set before this page (by OpenIddict, the exception handler, a missing endpoint) is the truth.

@@ -3,12 +3,15 @@ using IdentityHub.Login;
 using IdentityHub.Registry;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Localization;
 
 namespace IdentityHub.Pages.Registry;
 
 /// <summary>The national registry's password sign-in: the registry's page of a login journey's authentication step.</summary>
-public sealed class SignInModel(AuthenticationStep step, PasswordSignIn passwords, IStringLocalizer<SharedResource> localizer) : PageModel
+[EnableRateLimiting(RegistryRateLimits.PolicyName)]
+public sealed class SignInModel(AuthenticationStep step, PasswordSignIn passwords, RegistryLogin registry, AccountLocks locks, RegistryRateLimits limits,
+    IStringLocalizer<SharedResource> localizer, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Journey { get; set; }
@@ -45,17 +48,23 @@ public sealed class SignInModel(AuthenticationStep step, PasswordSignIn password
                 PasswordError: string.IsNullOrEmpty(Input.Password) ? localizer["SignIn.PasswordRequired"].Value : null);
             return Page();
         }
+        if (!limits.TryAcquire(locks.KeyOf(Input.Username), out var retryAfter))
+        {
+            RegistryRateLimits.Reject(Response, retryAfter);
+            View = new SignInView(Problem: Messages.TooManyAttempts(localizer, retryAfter));
+            return Page();
+        }
 
         var result = await passwords.CheckAsync(Input.Username, Input.Password, cancellationToken);
         switch (result.Outcome)
         {
             case PasswordCheck.LockedOut:
-                View = new SignInView(Problem: localizer["SignIn.Locked"]);
+                View = new SignInView(Problem: Messages.Locked(localizer, result.LockedUntil!.Value - time.GetUtcNow()));
                 return Page();
             case PasswordCheck.Failed:
                 View = new SignInView(Problem: localizer["SignIn.Invalid"]);
                 return Page();
         }
-        return LocalRedirect(await step.CompleteAsync(HttpContext, pending, result.Identity!, cancellationToken));
+        return LocalRedirect(await registry.AfterPasswordAsync(HttpContext, pending, result, cancellationToken));
     }
 }
