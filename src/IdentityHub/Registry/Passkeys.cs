@@ -186,7 +186,8 @@ public sealed partial class Passkeys(HubDbContext db, IFido2 fido2, PairwiseKey 
         }
 
         // WebAuthn 7.2 step 21: a counter that does not grow, where either side counts, hints at a cloned
-        // authenticator. Checked in the update itself, so two instances cannot both accept the same count.
+        // authenticator. The library compared it with the count read above; the update compares it again, so two
+        // answers verified at once (two instances, two ceremonies) cannot both be accepted with the same count.
         long signCount = result.SignCount;
         var now = time.GetUtcNow();
         var updated = await db.Passkeys
