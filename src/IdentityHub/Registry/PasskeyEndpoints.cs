@@ -18,7 +18,8 @@ internal static class PasskeyEndpoints
 {
     public const string SecurityPath = "/account/security";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // As the admin API: a property given twice is refused rather than resolved by whichever value the parser keeps.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowDuplicateProperties = false };
 
     public static void Map(WebApplication app)
     {
