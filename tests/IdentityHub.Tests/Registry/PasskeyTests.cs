@@ -17,9 +17,9 @@ namespace IdentityHub.Tests.Registry;
 /// <summary>
 /// Passkeys end to end through HTTP, as the page's script calls the hub, with a software authenticator in place of the
 /// browser's: registration by a signed-in person, sign-in without a username, the second factor after a password, and
-/// each way a ceremony's answer must be refused.
+/// each way a ceremony's answer must be refused. On both databases: the ceremonies' single use rests on their SQL.
 /// </summary>
-public sealed partial class PasskeyTests(SqliteHub hub) : IClassFixture<SqliteHub>
+public abstract partial class PasskeyTests(HubFactory hub)
 {
     /// <summary>The origin of <see cref="HubFactory.Issuer"/>: its host, <c>localhost</c>, is the RP id.</summary>
     private const string Origin = "http://localhost";
@@ -538,3 +538,7 @@ public sealed partial class PasskeyTests(SqliteHub hub) : IClassFixture<SqliteHu
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex FormAntiforgery();
 }
+
+public sealed class SqlitePasskeyTests(SqliteHub hub) : PasskeyTests(hub), IClassFixture<SqliteHub>;
+
+public sealed class PostgresPasskeyTests(PostgresHub hub) : PasskeyTests(hub), IClassFixture<PostgresHub>;
