@@ -28,16 +28,7 @@ if (args is ["migrate", ..])
     return;
 }
 
-app.UseHubHosting();
-app.UseProtocol();
-app.UseAdmin();
-app.UseRegistry();
-app.UseHubRouting();
-app.MapHubHosting();
-app.MapProtocol();
-app.MapSessions();
-app.MapLogin();
-app.MapRegistry();
-app.MapFederation();
-app.MapAdmin();
+// Middleware in order (outermost first), then every feature's endpoints.
+app.UseHubHosting().UseProtocol().UseAdmin().UseRegistry().UseHubRouting();
+app.MapHubHosting().MapProtocol().MapSessions().MapLogin().MapRegistry().MapFederation().MapAdmin();
 app.Run();
