@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using IdentityHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -17,6 +19,9 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 {
     public const string ClientId = "sample-e2e";
 
+    /// <summary>A second sample service, one that asks for <c>acr_values=eidas2</c> (a tax or health service would).</summary>
+    public const string Eidas2ClientId = "sample-e2e-eidas2";
+
     /// <summary>Debian's Chromium; browsers cannot be downloaded here, so Playwright never installs its own.</summary>
     private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("HUB_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
@@ -33,6 +38,7 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 
     private HubFactory? _hub;
     private SampleServiceFactory? _service;
+    private SampleServiceFactory? _eidas2Service;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private bool _disposed;
@@ -44,6 +50,9 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 
     public string HubUrl { get; }
     public string ServiceUrl { get; private set; } = "";
+
+    /// <summary>The sample service registered as <see cref="Eidas2ClientId"/>: its logins ask for <c>eidas2</c>.</summary>
+    public string Eidas2ServiceUrl { get; private set; } = "";
 
     /// <summary>Where the tests leave screenshots for people to look at.</summary>
     public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -64,6 +73,8 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 
         _service = await SampleServiceFactory.StartAsync(_hub, HubUrl, ClientId);
         ServiceUrl = _service.Url;
+        _eidas2Service = await SampleServiceFactory.StartAsync(_hub, HubUrl, Eidas2ClientId, new() { ["Oidc:AcrValues"] = "eidas2" });
+        Eidas2ServiceUrl = _eidas2Service.Url;
 
         // The first login warms up both servers (JIT, discovery, keys): give assertions more than the default 5 s.
         Assertions.SetDefaultExpectTimeout(15_000);
@@ -88,6 +99,35 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         return context;
     }
 
+    /// <summary>
+    /// A new national-registry person with a password and no second factor, created through the admin API as an
+    /// operator would: a test that enrols an authenticator app has an account no other test uses.
+    /// </summary>
+    public async Task<RegistryPerson> CreateRegistryPersonAsync()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(HubUrl) };
+        await HubFactory.AuthorizeAsAdminAsync(http);
+        var suffix = Convert.ToHexString(RandomNumberGenerator.GetBytes(5)).ToLowerInvariant();
+        var person = new RegistryPerson("mai.tran-" + suffix, "Lantern harbour " + suffix);
+        using var response = await http.PostAsJsonAsync("/api/admin/v1/registry/people", new
+        {
+            identityNumber = string.Concat(Enumerable.Range(0, 12).Select(_ => (char)('0' + RandomNumberGenerator.GetInt32(10)))),
+            givenName = "Mai",
+            familyName = "Trần Thị",
+            birthdate = "1988-11-02",
+            gender = "female",
+            birthplace = "79001",
+            birthcountry = "VN",
+            username = person.Username,
+            password = person.Password,
+        });
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"The admin API did not create the person: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        return person;
+    }
+
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()
@@ -107,6 +147,10 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         {
             await _service.DisposeAsync();
         }
+        if (_eidas2Service is not null)
+        {
+            await _eidas2Service.DisposeAsync();
+        }
         if (_hub is not null)
         {
             await _hub.DisposeAsync();
@@ -114,3 +158,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
     }
 
 }
+
+/// <summary>A registry account made for one test.</summary>
+public sealed record RegistryPerson(string Username, string Password);
