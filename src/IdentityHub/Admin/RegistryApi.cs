@@ -10,6 +10,9 @@ internal static class RegistryApi
         var group = api.MapGroup("/registry").WithTags("National registry");
         group.MapPost("/people", CreatePersonAsync).WithSummary("Register a person with a registry account they can sign in with at once");
         group.MapGet("/people/{identityNumber}", GetPersonAsync).WithSummary("Read one person by identity number (never their password)");
+        group.MapPost("/people/{identityNumber}/unlock", UnlockAsync).WithSummary("End a lock-out after repeated wrong passwords or codes");
+        group.MapDelete("/people/{identityNumber}/second-factors", RemoveSecondFactorsAsync)
+            .WithSummary("Remove the authenticator app, recovery codes and passkeys (a lost phone): the next eidas2 login enrols again");
         group.MapPost("/enterprises", CreateEnterpriseAsync).WithSummary("Register an enterprise by its tax code");
         group.MapGet("/enterprises/{enterpriseId}", GetEnterpriseAsync).WithSummary("Read an enterprise and the people who may act for it");
         group.MapPost("/enterprises/{enterpriseId}/representatives", AddRepresentativeAsync).WithSummary("Record that a registered person may act for an enterprise");
@@ -22,6 +25,12 @@ internal static class RegistryApi
     private static async Task<Results<Created<PersonResponse>, ValidationProblem, ProblemHttpResult>> CreatePersonAsync(
         PersonRequest request, RegistryRecords registry, CancellationToken cancellationToken) =>
         (await registry.CreatePersonAsync(request, cancellationToken)).ToCreated(person => $"/api/admin/v1/registry/people/{person.IdentityNumber}");
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> UnlockAsync(string identityNumber, RegistryRecords registry, CancellationToken cancellationToken) =>
+        await registry.UnlockAsync(identityNumber, cancellationToken) ? TypedResults.NoContent() : AccountNotFound(identityNumber);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveSecondFactorsAsync(string identityNumber, RegistryRecords registry, CancellationToken cancellationToken) =>
+        await registry.RemoveSecondFactorsAsync(identityNumber, cancellationToken) ? TypedResults.NoContent() : AccountNotFound(identityNumber);
 
     private static async Task<Results<Ok<EnterpriseResponse>, ProblemHttpResult>> GetEnterpriseAsync(string enterpriseId, RegistryRecords registry, CancellationToken cancellationToken) =>
         await registry.FindEnterpriseAsync(enterpriseId, cancellationToken) is { } found ? TypedResults.Ok(found) : EnterpriseNotFound(enterpriseId);
@@ -37,6 +46,8 @@ internal static class RegistryApi
             .ToCreated(_ => $"/api/admin/v1/registry/enterprises/{enterpriseId}", () => EnterpriseNotFound(enterpriseId));
 
     private static ProblemHttpResult PersonNotFound(string identityNumber) => AdminHttpResults.NotFound($"No person has identity number '{identityNumber}'.");
+
+    private static ProblemHttpResult AccountNotFound(string identityNumber) => AdminHttpResults.NotFound($"No registry account belongs to identity number '{identityNumber}'.");
 
     private static ProblemHttpResult EnterpriseNotFound(string enterpriseId) => AdminHttpResults.NotFound($"No enterprise has tax code '{enterpriseId}'.");
 }

@@ -14,7 +14,7 @@ namespace IdentityHub.Admin;
 /// The national registry's records: people with the account they sign in with at the built-in source, enterprises,
 /// and who may act for them. Every check happens before the first write; each write is one transaction.
 /// </summary>
-public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, TimeProvider time)
+public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, TimeProvider time, AccountLocks locks, Authenticator authenticator)
 {
     public const string NoSuchPerson = "no person with this identity number";
 
@@ -71,6 +71,53 @@ public sealed class RegistryRecords(HubDbContext db, IPasswordHasher<RegistryAcc
         }
         return AdminResult.Saved(ToResponse(person, username));
     }
+
+    /// <summary>
+    /// Ends the lock-out of the registry account of <paramref name="identityNumber"/> (and the growth of the next one);
+    /// false when no registry account has this identity number.
+    /// </summary>
+    public async Task<bool> UnlockAsync(string identityNumber, CancellationToken cancellationToken)
+    {
+        var account = await AccountOfAsync(identityNumber, cancellationToken);
+        if (account is null)
+        {
+            return false;
+        }
+        await locks.ResetAsync(locks.KeyOf(account.Username), cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Removes the authenticator app, the recovery codes and the passkeys of the registry account of
+    /// <paramref name="identityNumber"/>, all or nothing (a lost phone); the next <c>eidas2</c> login enrols again.
+    /// False when no registry account has this identity number.
+    /// </summary>
+    public async Task<bool> RemoveSecondFactorsAsync(string identityNumber, CancellationToken cancellationToken)
+    {
+        var account = await AccountOfAsync(identityNumber, cancellationToken);
+        if (account is null)
+        {
+            return false;
+        }
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await authenticator.RemoveAsync(account.PersonId, cancellationToken);
+            await db.Passkeys.Where(p => p.PersonId == account.PersonId).ExecuteDeleteAsync(cancellationToken);
+            // A login that was between its password and its second factor starts again.
+            await db.SecondFactorChallenges.Where(c => c.PersonId == account.PersonId).ExecuteDeleteAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        });
+        return true;
+    }
+
+    private async Task<RegistryAccountKey?> AccountOfAsync(string identityNumber, CancellationToken cancellationToken) =>
+        await db.People.AsNoTracking().Where(p => p.IdentityNumber == identityNumber)
+            .Join(db.RegistryAccounts, p => p.Id, a => a.PersonId, (p, a) => new RegistryAccountKey(a.PersonId, a.Username))
+            .FirstOrDefaultAsync(cancellationToken);
+
+    private sealed record RegistryAccountKey(Guid PersonId, string Username);
 
     public async Task<EnterpriseResponse?> FindEnterpriseAsync(string enterpriseId, CancellationToken cancellationToken)
     {

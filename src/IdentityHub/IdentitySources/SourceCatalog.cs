@@ -24,11 +24,12 @@ public sealed class SourceCatalog(HubDbContext db)
             : null;
 
     /// <summary>
-    /// The registry reaches its registered level only with a second factor; until then a password gives
-    /// <see cref="RegistrySource.PasswordLevel"/>. An upstream source reaches what it is registered for.
+    /// The registry reaches its registered level with a second factor, and never more than that: a password with an
+    /// authenticator code or a passkey is <see cref="RegistrySource.SecondFactorLevel"/>. An upstream source reaches
+    /// what it is registered for.
     /// </summary>
     public static string Reachable(IdentitySource source) =>
-        source.Kind == IdentitySourceKind.Registry && AssuranceLevels.Rank(source.Acr) > AssuranceLevels.Rank(RegistrySource.PasswordLevel)
-            ? RegistrySource.PasswordLevel
+        source.Kind == IdentitySourceKind.Registry && AssuranceLevels.Rank(source.Acr) > AssuranceLevels.Rank(RegistrySource.SecondFactorLevel)
+            ? RegistrySource.SecondFactorLevel
             : source.Acr;
 }

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using OtpNet;
+
+namespace IdentityHub.Tests.Infrastructure;
+
+/// <summary>Registry people made for one test through the admin API, and what their authenticator app would show.</summary>
+public static partial class RegistryPeople
+{
+    public const string Password = "Correct-Horse-Battery-9";
+
+    public sealed record Created(string Username, string IdentityNumber);
+
+    public static async Task<Created> CreateAsync(HubFactory hub)
+    {
+        var identityNumber = "0" + RandomNumberGenerator.GetInt32(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture) + "123";
+        var username = "person." + Guid.NewGuid().ToString("N")[..10];
+        using var admin = await hub.CreateAdminClientAsync();
+        using var response = await admin.PostAsJsonAsync("/api/admin/v1/registry/people", new
+        {
+            identityNumber,
+            givenName = "Hoa",
+            familyName = "Phạm Thị",
+            birthdate = "1992-04-05",
+            gender = "female",
+            birthplace = "01001",
+            birthcountry = "VN",
+            username,
+            password = Password,
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return new Created(username, identityNumber);
+    }
+
+    /// <summary>The code an authenticator app with <paramref name="base32Secret"/> shows at <paramref name="at"/>.</summary>
+    public static string Code(string base32Secret, DateTimeOffset at) =>
+        new Totp(Base32Encoding.ToBytes(base32Secret.Replace(" ", "", StringComparison.Ordinal))).ComputeTotp(at.UtcDateTime);
+
+    /// <summary>The setup key the enrolment page shows (without its spaces).</summary>
+    public static string SetupKey(string html) =>
+        SetupKeyInput().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["key"].Value).Replace(" ", "", StringComparison.Ordinal)
+            : throw new InvalidOperationException("The page shows no setup key.");
+
+    /// <summary>The recovery codes a page shows.</summary>
+    public static IReadOnlyList<string> RecoveryCodes(string html) => [.. RecoveryCode().Matches(html).Select(m => m.Groups["code"].Value)];
+
+    [GeneratedRegex("id=\"setup-key\"[^>]*value=\"(?<key>[^\"]+)\"")]
+    private static partial Regex SetupKeyInput();
+
+    [GeneratedRegex("<li><code>(?<code>[A-Z0-9]{5}-[A-Z0-9]{5})</code></li>")]
+    private static partial Regex RecoveryCode();
+}
