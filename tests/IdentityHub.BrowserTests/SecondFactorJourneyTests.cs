@@ -138,6 +138,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
         var person = await servers.CreateRegistryPersonAsync();
         string Text(string key) => HubText.Of(language, key);
         AuthenticatorApp app;
+        IReadOnlyList<string> recoveryCodes;
 
         await using (var context = await servers.NewContextAsync(locale))
         {
@@ -149,21 +150,25 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await ExpectLanguageAsync(page, language, "Enrol.Title");
             await Screenshots.SaveAsync(page, $"registry-enrol-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The enrolment page ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The enrolment page ({language})");
 
             // A wrong code first: the page again, with its alert.
             app = new AuthenticatorApp(await page.GetByLabel(Text("Enrol.SetupKey")).InputValueAsync());
             await page.GetByLabel(Text("SecondFactor.Code")).FillAsync(app.WrongCode());
             await page.GetByRole(AriaRole.Button, new() { Name = Text("Enrol.Activate") }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(Text("Enrol.InvalidCode"));
+            await Expect(page.GetByLabel(Text("SecondFactor.Code"))).ToHaveAccessibleDescriptionAsync(Text("Enrol.InvalidCode"));
             await Screenshots.SaveAsync(page, $"registry-enrol-wrong-code-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The enrolment page after a wrong code ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The enrolment page after a wrong code ({language})");
 
             await page.GetByLabel(Text("SecondFactor.Code")).FillAsync(await app.NextCodeAsync());
             await page.GetByRole(AriaRole.Button, new() { Name = Text("Enrol.Activate") }).ClickAsync();
             await ExpectLanguageAsync(page, language, "Enrol.CodesTitle");
-            Assert.Equal(10, (await RecoveryCodesAsync(page, language)).Count);
+            recoveryCodes = await RecoveryCodesAsync(page, language);
             await Screenshots.SaveAsync(page, $"registry-recovery-codes-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The recovery codes ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The recovery codes ({language})");
             await page.GetByRole(AriaRole.Button, new() { Name = Text("Enrol.Continue") }).ClickAsync();
             await ExpectEidas2ProfileAsync(page);
 
@@ -174,6 +179,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await Expect(page.GetByRole(AriaRole.Button, new() { Name = Text("Security.RemoveAuthenticator") })).ToBeVisibleAsync();
             await Screenshots.SaveAsync(page, $"account-security-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The security page ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The security page ({language})");
         }
 
         await using (var context = await servers.NewContextAsync(locale))
@@ -187,18 +193,30 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await Expect(page.GetByLabel(Text("SecondFactor.Code"))).ToBeVisibleAsync();
             await Screenshots.SaveAsync(page, $"registry-second-factor-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The second-factor page ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The second-factor page ({language})");
 
             await page.GetByLabel(Text("SecondFactor.Code")).FillAsync(app.WrongCode());
             await page.GetByRole(AriaRole.Button, new() { Name = Text("SecondFactor.Verify") }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(Text("SecondFactor.InvalidCode"));
+            await Expect(page.GetByLabel(Text("SecondFactor.Code"))).ToHaveAccessibleDescriptionAsync(Text("SecondFactor.InvalidCode"));
             await Screenshots.SaveAsync(page, $"registry-second-factor-wrong-code-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The second-factor page after a wrong code ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The second-factor page after a wrong code ({language})");
 
             await page.GetByRole(AriaRole.Link, new() { Name = Text("SecondFactor.UseRecovery") }).ClickAsync();
             await ExpectLanguageAsync(page, language, "SecondFactor.Title");
             await Expect(page.GetByLabel(Text("SecondFactor.RecoveryCode"))).ToBeVisibleAsync();
             await Screenshots.SaveAsync(page, $"registry-recovery-code-{language}.png");
             await Accessibility.AssertNoWcagViolationsAsync(page, $"The recovery-code form ({language})");
+            await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The recovery-code form ({language})");
+
+            var wrongRecoveryCode = new[] { "AAAAA-AAAAA", "BBBBB-BBBBB" }.First(code => !recoveryCodes.Contains(code));
+            await page.GetByLabel(Text("SecondFactor.RecoveryCode")).FillAsync(wrongRecoveryCode);
+            await page.GetByRole(AriaRole.Button, new() { Name = Text("SecondFactor.Verify") }).ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(Text("SecondFactor.InvalidRecoveryCode"));
+            await Expect(page.GetByLabel(Text("SecondFactor.RecoveryCode"))).ToHaveAccessibleDescriptionAsync(Text("SecondFactor.InvalidRecoveryCode"));
+            await Screenshots.SaveAsync(page, $"registry-recovery-code-wrong-{language}.png");
+            await Accessibility.AssertNoWcagViolationsAsync(page, $"The recovery-code form after a wrong code ({language})");
         }
     }
 
