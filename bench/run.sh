@@ -95,14 +95,14 @@ start_hub() {
     export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$2" Hub__Issuer="$3" Hub__RequireHttps=false \
       Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub;Maximum Pool Size=200" \
       Hub__Subjects__PairwiseKey="$pairwise_key" Hub__Bootstrap__AdminClientSecret="$admin_secret" \
-      Hub__Registry__RateLimits__PerIpPerMinute=100000000 Hub__Registry__RateLimits__PerAccountPerMinute=100000000 \
+      Hub__Registry__RateLimits__PerIpPerMinute=1000000 Hub__Registry__RateLimits__PerAccountPerMinute=1000000 \
       Logging__LogLevel__Default=Warning
     spawn "$server_cpu" dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll"
   ) >"$work/$1.log" 2>&1 &
 }
 start_hub hub "$hub_url" "$hub_url/"
 hub_pid=$!; pids+=("$hub_pid")
-wait_for "$hub_url/health/ready"
+wait_for "$hub_url/health/ready" || { tail -n 40 "$work/hub.log" >&2; exit 1; }
 
 echo "== Mock upstream provider"
 mock_url="http://127.0.0.1:$MOCK_PORT"
