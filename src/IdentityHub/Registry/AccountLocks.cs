@@ -28,6 +28,10 @@ public sealed class AccountLocks(HubDbContext db, TimeProvider time, RegistrySec
             .Select(t => t.LockedUntil).FirstOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>The username's row, if it has failures counted or a lock (most have neither).</summary>
+    public async Task<SignInThrottle?> FindAsync(string key, CancellationToken cancellationToken) =>
+        await db.SignInThrottles.AsNoTracking().FirstOrDefaultAsync(t => t.Key == key, cancellationToken);
+
     /// <summary>Counts a wrong password or code; returns until when the username is now locked, or null when it is not.</summary>
     public async Task<DateTimeOffset?> RecordFailureAsync(string key, CancellationToken cancellationToken)
     {

@@ -13,14 +13,15 @@ public enum PasswordCheck
 }
 
 /// <summary>The outcome of a password check: the account and person when it succeeded, and until when a lock lasts.</summary>
-public sealed record PasswordResult(PasswordCheck Outcome, RegistryAccount? Account = null, Person? Person = null, DateTimeOffset? LockedUntil = null);
+/// <param name="HadFailures">The username has failures counted (not yet forgiven): a complete login clears them.</param>
+public sealed record PasswordResult(PasswordCheck Outcome, RegistryAccount? Account = null, Person? Person = null, DateTimeOffset? LockedUntil = null, bool HadFailures = false);
 
 /// <summary>
 /// Checks a registry username and password. Every attempt costs one hash, whether the username exists, is locked or
 /// not, so neither the answer nor its timing tells which accounts exist; wrong passwords count towards the lock of
 /// <see cref="AccountLocks"/>, which applies to unknown usernames alike (docs/design.md, "Lock-out").
 /// </summary>
-public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, AccountLocks locks)
+public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAccount> hasher, AccountLocks locks, TimeProvider time)
 {
     /// <summary>
     /// Password hashing is deliberately slow CPU work (about 50 ms) done on a request thread. At most one hash per core
@@ -41,7 +42,8 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         var found = await db.RegistryAccounts.Where(a => a.Username == normalized)
             .Join(db.People, a => a.PersonId, p => p.Id, (a, p) => new { Account = a, Person = p })
             .FirstOrDefaultAsync(cancellationToken);
-        var lockedUntil = await locks.LockedUntilAsync(key, cancellationToken);
+        var throttle = await locks.FindAsync(key, cancellationToken);
+        var lockedUntil = throttle?.LockedUntil > time.GetUtcNow() ? throttle.LockedUntil : null;
 
         PasswordVerificationResult verification;
         if (found is null)
@@ -70,7 +72,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
             account.PasswordHash = await OneHashPerCoreAsync(() => hasher.HashPassword(account, password), cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
-        return new PasswordResult(PasswordCheck.Succeeded, account, found.Person);
+        return new PasswordResult(PasswordCheck.Succeeded, account, found.Person, HadFailures: throttle is not null);
     }
 
     private static async Task<T> OneHashPerCoreAsync<T>(Func<T> hash, CancellationToken cancellationToken)

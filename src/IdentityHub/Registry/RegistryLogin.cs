@@ -29,29 +29,35 @@ public sealed class RegistryLogin(HubDbContext db, AuthenticationStep step, Acco
     /// <summary>The second factors the person has.</summary>
     public async Task<RegistryFactors> FactorsAsync(Guid personId, CancellationToken cancellationToken)
     {
-        var totp = await db.RegistryAccounts.AsNoTracking().Where(a => a.PersonId == personId)
-            .Select(a => new { Active = a.TotpSecret != null, a.TotpEnabledAt }).FirstOrDefaultAsync(cancellationToken);
-        var recovery = await db.RecoveryCodes.CountAsync(c => c.PersonId == personId && c.UsedAt == null, cancellationToken);
-        var passkeys = await db.Passkeys.CountAsync(p => p.PersonId == personId, cancellationToken);
-        return new RegistryFactors(totp is not null, totp?.Active == true, totp?.TotpEnabledAt, recovery, passkeys);
+        // One round trip: the account's app, and how many recovery codes and passkeys it has.
+        var found = await db.RegistryAccounts.AsNoTracking().Where(a => a.PersonId == personId)
+            .Select(a => new
+            {
+                Totp = a.TotpSecret != null,
+                a.TotpEnabledAt,
+                Recovery = db.RecoveryCodes.Count(c => c.PersonId == personId && c.UsedAt == null),
+                Passkeys = db.Passkeys.Count(p => p.PersonId == personId),
+            }).FirstOrDefaultAsync(cancellationToken);
+        return found is null ? new RegistryFactors(false, false, null, 0, 0) : new RegistryFactors(true, found.Totp, found.TotpEnabledAt, found.Recovery, found.Passkeys);
     }
 
     /// <summary>The password was right: where the browser goes next.</summary>
     public async Task<string> AfterPasswordAsync(HttpContext http, PendingAuthentication pending, PasswordResult result, CancellationToken cancellationToken)
     {
         var (account, person) = (result.Account!, result.Person!);
-        var factors = await FactorsAsync(person.Id, cancellationToken);
         if (AssuranceLevels.Satisfies(RegistrySource.PasswordLevel, pending.AskedAcr))
         {
             // The count of failures is forgiven by a password only when the password is all the account has: else
-            // a password could wipe out the wrong codes before it, and codes could be guessed without end.
-            if (!factors.Any)
+            // a password could wipe out the wrong codes before it, and codes could be guessed without end. Most
+            // logins follow no failure at all, and then there is nothing to look up.
+            if (result.HadFailures && !(await FactorsAsync(person.Id, cancellationToken)).Any)
             {
                 await locks.ResetAsync(locks.KeyOf(account.Username), cancellationToken);
             }
             return await step.CompleteAsync(http, pending, Identity(person, RegistrySource.PasswordLevel, PasswordAmr), cancellationToken);
         }
 
+        var factors = await FactorsAsync(person.Id, cancellationToken);
         var stage = factors.Any ? SecondFactorStage.Verify : SecondFactorStage.Enrol;
         var now = time.GetUtcNow();
         // A second password on the same journey (the person came back to the sign-in page) starts the step afresh.

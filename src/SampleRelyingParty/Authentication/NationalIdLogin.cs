@@ -13,6 +13,7 @@ namespace SampleRelyingParty.Authentication;
 internal static class NationalIdLogin
 {
     private const string UiLocalesItem = "ui_locales";
+    private const string LevelItem = "acr_values";
 
     public static WebApplicationBuilder AddNationalIdLogin(this WebApplicationBuilder builder)
     {
@@ -92,7 +93,11 @@ internal static class NationalIdLogin
 
         options.Events.OnRedirectToIdentityProvider = context =>
         {
-            if (!string.IsNullOrWhiteSpace(settings.AcrValues))
+            if (context.Properties.Items.TryGetValue(LevelItem, out var level))
+            {
+                context.ProtocolMessage.AcrValues = level;
+            }
+            else if (!string.IsNullOrWhiteSpace(settings.AcrValues))
             {
                 context.ProtocolMessage.AcrValues = settings.AcrValues;
             }
@@ -105,9 +110,14 @@ internal static class NationalIdLogin
         options.Events.OnRemoteFailure = ShowErrorPage;
     }
 
-    private static IResult LogIn(string? lang)
+    private static IResult LogIn(string? lang, string? level)
     {
         var properties = new AuthenticationProperties { RedirectUri = "/profile" };
+        // A service asks for the level its procedure needs (a tax return: eidas2); only the hub's levels are passed on.
+        if (level is "eidas1" or "eidas2" or "eidas3")
+        {
+            properties.Items[LevelItem] = level;
+        }
         if (!string.IsNullOrWhiteSpace(lang))
         {
             // Carried to OnRedirectToIdentityProvider, so the hub's pages speak the person's language.

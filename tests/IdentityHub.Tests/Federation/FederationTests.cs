@@ -121,10 +121,15 @@ public abstract partial class FederationTestsOn(FederationFixture fixture)
     [Fact]
     public async Task AskingEidas2_OffersOnlySourcesThatReachIt_AndTheTokenCarriesTheLevelReached()
     {
-        // The registry (password: eidas1) and mock-low (registered eidas1) cannot: the only source left is used directly.
+        // mock-low (registered eidas1) cannot; the registry (with a second factor) and mock-bank can.
         using var browser = new LiveBrowser();
         var client = OidcClient.Demo();
-        var bank = await browser.NavigateAsync(Hub + client.AuthorizeUrl(extra: new() { ["acr_values"] = "eidas2" }));
+        var chooser = await browser.NavigateAsync(Hub + client.AuthorizeUrl(extra: new() { ["acr_values"] = "eidas2" }));
+        var offered = Sources(chooser.Html);
+        Assert.Contains(offered, s => s.Name == "Mock Bank");
+        Assert.Contains(offered, s => s.Url.StartsWith("/registry/signin", StringComparison.Ordinal));
+        Assert.DoesNotContain(offered, s => s.Name == "Mock Low");
+        var bank = await browser.NavigateAsync(Hub + offered.Single(s => s.Name == "Mock Bank").Url);
         Assert.StartsWith(fixture.Bank.Url + "/authorize", bank.Url, StringComparison.Ordinal);
         Assert.Equal("eidas2", (await fixture.Bank.LastAuthorizeAsync())["acr_values"]);
         var back = await browser.SubmitAsync(bank, new() { ["person"] = "an.nguyen", ["decision"] = "signin" },

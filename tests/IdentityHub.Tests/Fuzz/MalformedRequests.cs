@@ -53,6 +53,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
     public const string ServiceRedirect = "http://localhost:5090/signin-oidc";
     public const string ServicePostLogout = "http://localhost:5090/signout-callback-oidc";
     public const string CitizenIdentityNumber = "001190000001";
+    public const string UnknownUsername = "fuzz.nobody";
     public const string DemoEnterprise = "0101234567";
 
     private readonly Random _random = new(seed);
@@ -150,9 +151,9 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
             Spoils: [Spoil.ControlCharacter, Spoil.InvalidUtf8, Spoil.Huge, Spoil.ConflictingDuplicate, Spoil.WrongContentType, Spoil.OddMethod], Browser: true),
         new("logout page", "/logout", ["GET", "POST"], c => [("client_id", ServiceId), ("post_logout_redirect_uri", ServicePostLogout), ("__RequestVerificationToken", c.Antiforgery)],
             Critical: [], Required: ["__RequestVerificationToken"], Spoils: [Spoil.ControlCharacter, Spoil.InvalidUtf8, Spoil.OddMethod], Journey: true, Browser: true),
-        // An unknown account: a wrong password of a real one would rightly count as a failed attempt.
+        // An unknown account: the lock counts a readable attempt for it as for any username (and only for it).
         new("registry sign-in", "/registry/signin", ["GET", "POST"], c =>
-            [("journey", c.JourneyId), ("Input.Username", "fuzz.nobody"), ("Input.Password", "Fuzz-Passw0rd!"), ("__RequestVerificationToken", c.Antiforgery)],
+            [("journey", c.JourneyId), ("Input.Username", UnknownUsername), ("Input.Password", "Fuzz-Passw0rd!"), ("__RequestVerificationToken", c.Antiforgery)],
             Critical: ["journey", "Input.Username", "Input.Password"], Required: ["journey", "__RequestVerificationToken"],
             Spoils: [.. ParameterSpoils, Spoil.BadCookies], Journey: true, Browser: true),
         new("registry sign-in (a real account)", "/registry/signin", ["POST"], c =>
@@ -283,7 +284,7 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
         yield return Post("authorize: 2,000 parameters", "/connect/authorize", Encode(AuthorizeBase) + "&" + many);
         yield return Post("sign-in: a 10 MB value", $"/registry/signin?journey={context.JourneyId}", tenMegabytes, ("Cookie", context.JourneyCookies));
         yield return Post("sign-in: 2,000 parameters", $"/registry/signin?journey={context.JourneyId}",
-            $"Input.Username=fuzz.nobody&Input.Password=x&__RequestVerificationToken={Uri.EscapeDataString(context.Antiforgery)}&{many}", ("Cookie", context.JourneyCookies));
+            $"Input.Username={UnknownUsername}&Input.Password=x&__RequestVerificationToken={Uri.EscapeDataString(context.Antiforgery)}&{many}", ("Cookie", context.JourneyCookies));
         yield return new FuzzRequest("admin: a 10 MB JSON body", "POST", "/api/admin/v1/relying-parties",
             Encoding.UTF8.GetBytes($"{{\"clientId\":\"x\",\"displayName\":\"{new string('d', 10 * 1024 * 1024)}\"}}"), "application/json", [new("Authorization", "Bearer " + context.AdminToken)]);
 

@@ -79,6 +79,23 @@ public sealed class PasswordSignInTests(SqliteHub hub) : IClassFixture<SqliteHub
     }
 
     [Fact]
+    public async Task SignIn_WithTheUsernameTwice_IsABadRequestThatCountsTowardsNothing()
+    {
+        using var browser = hub.CreateBrowser();
+        var username = await CreateAccountAsync();
+        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
+        for (var i = 0; i < 6; i++)
+        {
+            var fields = signIn.HiddenFields().Select(f => new KeyValuePair<string, string>(f.Key, f.Value)).ToList();
+            fields.AddRange([new("Input.Username", username), new("Input.Username", "other.person"), new("Input.Password", "wrong-" + i)]);
+            using var response = await browser.Client.PostAsync(signIn.Url, new FormUrlEncodedContent(fields));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+        var right = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = "Demo-Passw0rd!" });
+        Assert.True(right.IsRedirect, "Six refused forms must not have locked the account.");
+    }
+
+    [Fact]
     public async Task SignIn_Pages_AreTranslated()
     {
         using var browser = hub.CreateBrowser();

@@ -52,6 +52,12 @@ public sealed class EnrolModel(AuthenticationStep step, RegistryLogin registry, 
         {
             return target.Elsewhere;
         }
+        if (Messages.HasDuplicate(Request, nameof(Code)))
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Problem = localizer["SignIn.ErrorSummary"];
+            return await ShowSetupAsync(target.PersonId, cancellationToken);
+        }
         var key = locks.KeyOf(target.Username);
         if (!limits.TryAcquire(key, out var retryAfter))
         {

@@ -56,6 +56,12 @@ public sealed class SecondFactorModel(AuthenticationStep step, RegistryLogin reg
         {
             return elsewhere;
         }
+        if (Messages.HasDuplicate(Request, nameof(Code)))
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Problem = localizer["SignIn.ErrorSummary"];
+            return Page();
+        }
         var key = locks.KeyOf(factor!.Username);
         if (!limits.TryAcquire(key, out var retryAfter))
         {

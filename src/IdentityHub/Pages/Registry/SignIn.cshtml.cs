@@ -40,6 +40,12 @@ public sealed class SignInModel(AuthenticationStep step, PasswordSignIn password
         {
             return LocalRedirect(visit.Elsewhere!);
         }
+        if (Messages.HasDuplicate(Request, "Input.Username", "Input.Password"))
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            View = new SignInView(Problem: localizer["SignIn.ErrorSummary"]);
+            return Page();
+        }
         if (string.IsNullOrWhiteSpace(Input.Username) || string.IsNullOrEmpty(Input.Password))
         {
             View = new SignInView(
