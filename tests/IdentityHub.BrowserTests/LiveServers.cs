@@ -19,9 +19,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 {
     public const string ClientId = "sample-e2e";
 
-    /// <summary>A second sample service, one that asks for <c>acr_values=eidas2</c> (a tax or health service would).</summary>
-    public const string Eidas2ClientId = "sample-e2e-eidas2";
-
     /// <summary>Debian's Chromium; browsers cannot be downloaded here, so Playwright never installs its own.</summary>
     private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("HUB_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
@@ -38,7 +35,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 
     private HubFactory? _hub;
     private SampleServiceFactory? _service;
-    private SampleServiceFactory? _eidas2Service;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private bool _disposed;
@@ -50,9 +46,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 
     public string HubUrl { get; }
     public string ServiceUrl { get; private set; } = "";
-
-    /// <summary>The sample service registered as <see cref="Eidas2ClientId"/>: its logins ask for <c>eidas2</c>.</summary>
-    public string Eidas2ServiceUrl { get; private set; } = "";
 
     /// <summary>Where the tests leave screenshots for people to look at.</summary>
     public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -73,8 +66,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 
         _service = await SampleServiceFactory.StartAsync(_hub, HubUrl, ClientId);
         ServiceUrl = _service.Url;
-        _eidas2Service = await SampleServiceFactory.StartAsync(_hub, HubUrl, Eidas2ClientId, new() { ["Oidc:AcrValues"] = "eidas2" });
-        Eidas2ServiceUrl = _eidas2Service.Url;
 
         // The first login warms up both servers (JIT, discovery, keys): give assertions more than the default 5 s.
         Assertions.SetDefaultExpectTimeout(15_000);
@@ -146,10 +137,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         if (_service is not null)
         {
             await _service.DisposeAsync();
-        }
-        if (_eidas2Service is not null)
-        {
-            await _eidas2Service.DisposeAsync();
         }
         if (_hub is not null)
         {

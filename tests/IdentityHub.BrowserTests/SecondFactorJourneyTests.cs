@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace IdentityHub.BrowserTests;
 
 /// <summary>
-/// A service asking for <c>eidas2</c>: a registry person without a second factor sets up an authenticator app on the
+/// The sample service asking for <c>eidas2</c> (its <c>/login?level=eidas2</c>): a registry person without a second factor sets up an authenticator app on the
 /// enrolment page after the password, then logs in with a code, or with a recovery code; the same by keyboard alone;
 /// and axe on every page of it in Vietnamese, English and French. Each test makes its own registry person through the
 /// admin API: no other test's account gets a second factor, and no two tests spend the same account's codes.
@@ -28,7 +28,9 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
         await using (var context = await servers.NewContextAsync("en-US"))
         {
             var page = await context.NewPageAsync();
-            await StartEidas2LoginAsync(page, "en");
+            await page.GotoAsync(servers.ServiceUrl + "/");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Log in at the substantial level (eidas2)" }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(SignInUrl);
             await SignInAsync(page, person, "en");
 
             // The password was right, and the service needs more: the enrolment, before anything reaches the service.
@@ -222,10 +224,10 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
 
     private Regex HubPage(string path) => new("^" + Regex.Escape(servers.HubUrl + path) + @"(\?|$)");
 
-    /// <summary>The eidas2 service's login, the hub's pages in <paramref name="language"/>; stops on the registry's sign-in page.</summary>
+    /// <summary>The service's login at <c>eidas2</c>, the hub's pages in <paramref name="language"/>; stops on the registry's sign-in page.</summary>
     private async Task StartEidas2LoginAsync(IPage page, string language)
     {
-        await page.GotoAsync(servers.Eidas2ServiceUrl + "/login?lang=" + language);
+        await page.GotoAsync(servers.ServiceUrl + "/login?level=eidas2&lang=" + language);
         await Expect(page).ToHaveURLAsync(SignInUrl);
     }
 
@@ -253,10 +255,10 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
         return codes;
     }
 
-    /// <summary>The eidas2 service's profile: the level asked was reached with a password and a code, as the service received it.</summary>
+    /// <summary>The service's profile: the level asked was reached with a password and a code, as the service received it.</summary>
     private async Task ExpectEidas2ProfileAsync(IPage page)
     {
-        await Expect(page).ToHaveURLAsync(servers.Eidas2ServiceUrl + "/profile");
+        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator("dl.highlights dt").Filter(new() { HasTextRegex = new Regex("^Level of assurance$") })
             .Locator("xpath=following-sibling::dd[1]")).ToHaveTextAsync("eidas2");

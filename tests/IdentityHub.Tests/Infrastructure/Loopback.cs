@@ -25,10 +25,9 @@ public sealed class SampleServiceFactory(Dictionary<string, string?> settings) :
 
     /// <summary>
     /// Registers a client for a sample service on a free loopback port at <paramref name="hub"/> (sector localhost),
-    /// then starts that service on Kestrel against the hub at <paramref name="hubUrl"/>, with <paramref name="settings"/>
-    /// among its own (<c>Oidc:AcrValues</c>: a service that asks for a level).
+    /// then starts that service on Kestrel against the hub at <paramref name="hubUrl"/>.
     /// </summary>
-    public static async Task<SampleServiceFactory> StartAsync(HubFactory hub, string hubUrl, string clientId, Dictionary<string, string?>? settings = null)
+    public static async Task<SampleServiceFactory> StartAsync(HubFactory hub, string hubUrl, string clientId)
     {
         var url = $"http://localhost:{Loopback.FreePort()}";
         var descriptor = new OpenIddictApplicationDescriptor
@@ -43,14 +42,13 @@ public sealed class SampleServiceFactory(Dictionary<string, string?> settings) :
         descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
             "scp:profile", "scp:birth", "scp:email"]);
         await hub.RegisterClientAsync(descriptor, "localhost");
-        var all = new Dictionary<string, string?>(settings ?? [])
+        var service = new SampleServiceFactory(new()
         {
             ["Oidc:Authority"] = hubUrl,
             ["Oidc:ClientId"] = clientId,
             ["Oidc:ClientSecret"] = descriptor.ClientSecret,
             ["urls"] = url,
-        };
-        var service = new SampleServiceFactory(all);
+        });
         service.UseKestrel();
         service.StartServer();
         return service;
