@@ -37,6 +37,7 @@ app.MapHubHosting();
 app.MapProtocol();
 app.MapSessions();
 app.MapLogin();
+app.MapRegistry();
 app.MapFederation();
 app.MapAdmin();
 app.Run();

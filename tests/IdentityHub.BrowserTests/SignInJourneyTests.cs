@@ -33,7 +33,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
         await SaveScreenshotAsync(page, "registry-signin-en.png");
         await page.GetByLabel("Username").FillAsync(Citizen);
         await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
 
         await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
@@ -69,7 +69,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
 
         var username = page.GetByLabel("Username");
         var password = page.GetByLabel("Password");
-        var signIn = page.GetByRole(AriaRole.Button, new() { Name = "Sign in" });
+        var signIn = page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true });
 
         // From the top of the page: skip link, language links, then the form. Tab until the username field has focus.
         for (var presses = 0; presses < 10 && !await IsFocusedAsync(username); presses++)
@@ -104,12 +104,12 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
         // Another citizen than the other tests use, so this failed attempt cannot count towards their lockout.
         await page.GetByLabel("Username").FillAsync("demo.director");
         await page.GetByLabel("Password").FillAsync("Not-The-Passw0rd!");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).Not.ToBeEmptyAsync();
         await Expect(page).ToHaveURLAsync(SignInUrl);
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true })).ToBeVisibleAsync();
         var username = page.GetByLabel("Username");
         await Expect(username).ToBeEditableAsync();
         await username.FocusAsync();
@@ -161,7 +161,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
         await page.GotoAsync(servers.ServiceUrl + "/login?lang=en");
         await page.GetByLabel("Username").FillAsync(Citizen);
         await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
 

@@ -1,3 +1,4 @@
+using Fido2NetLib;
 using IdentityHub.Data;
 using IdentityHub.Hosting;
 using Microsoft.AspNetCore.Identity;
@@ -16,6 +17,8 @@ internal static class RegistrySetup
         builder.Services.AddScoped<Authenticator>();
         builder.Services.AddScoped<RegistryLogin>();
         builder.Services.AddScoped<AccountHolders>();
+        builder.Services.AddSingleton<IFido2>(services => new Fido2(Passkeys.Configuration(services.GetRequiredService<HubIssuer>())));
+        builder.Services.AddScoped<Passkeys>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredRegistryRecords>();
         builder.Services.AddValidatedOptions<RegistryRateLimitOptions, RegistryRateLimitOptionsValidator>(RegistryRateLimitOptions.Section);
         builder.Services.AddSingleton<RegistryRateLimits>();
@@ -33,6 +36,13 @@ internal static class RegistrySetup
     {
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/registry") || http.Request.Path.StartsWithSegments("/account"),
             branch => branch.UseStatusCodePagesWithReExecute("/error/{0}"));
+        return app;
+    }
+
+    /// <summary>The registry's JSON endpoints (its pages are Razor Pages under Pages/Registry).</summary>
+    public static WebApplication MapRegistry(this WebApplication app)
+    {
+        PasskeyEndpoints.Map(app);
         return app;
     }
 
