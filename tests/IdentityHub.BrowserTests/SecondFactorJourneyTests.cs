@@ -61,7 +61,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await Expect(page).ToHaveURLAsync(SecondFactorUrl);
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Second step of verification", Level = 1 })).ToBeVisibleAsync();
             await page.GetByLabel("Authentication code").FillAsync(await app.NextCodeAsync());
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true }).ClickAsync();
 
             await ExpectEidas2ProfileAsync(page);
         }
@@ -75,7 +75,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await Expect(page).ToHaveURLAsync(SecondFactorUrl);
             await page.GetByRole(AriaRole.Link, new() { Name = "Use a recovery code" }).ClickAsync();
             await page.GetByLabel("Recovery code").FillAsync(recoveryCodes[3]);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true }).ClickAsync();
 
             await ExpectEidas2ProfileAsync(page);
         }
@@ -124,7 +124,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await TabUntilFocusedAsync(page, code);
             await page.Keyboard.TypeAsync(await app.NextCodeAsync());
             await page.Keyboard.PressAsync("Tab");
-            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Verify" })).ToBeFocusedAsync();
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true })).ToBeFocusedAsync();
             await page.Keyboard.PressAsync("Enter");
 
             await ExpectEidas2ProfileAsync(page);
@@ -198,7 +198,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             await Accessibility.AssertReflowsAt320PixelsAsync(page, $"The second-factor page ({language})");
 
             await page.GetByLabel(Text("SecondFactor.Code")).FillAsync(app.WrongCode());
-            await page.GetByRole(AriaRole.Button, new() { Name = Text("SecondFactor.Verify") }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = Text("SecondFactor.Verify"), Exact = true }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(Text("SecondFactor.InvalidCode"));
             await Expect(page.GetByLabel(Text("SecondFactor.Code"))).ToHaveAccessibleDescriptionAsync(Text("SecondFactor.InvalidCode"));
             await Screenshots.SaveAsync(page, $"registry-second-factor-wrong-code-{language}.png");
@@ -214,7 +214,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
 
             var wrongRecoveryCode = new[] { "AAAAA-AAAAA", "BBBBB-BBBBB" }.First(code => !recoveryCodes.Contains(code));
             await page.GetByLabel(Text("SecondFactor.RecoveryCode")).FillAsync(wrongRecoveryCode);
-            await page.GetByRole(AriaRole.Button, new() { Name = Text("SecondFactor.Verify") }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = Text("SecondFactor.Verify"), Exact = true }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(Text("SecondFactor.InvalidRecoveryCode"));
             await Expect(page.GetByLabel(Text("SecondFactor.RecoveryCode"))).ToHaveAccessibleDescriptionAsync(Text("SecondFactor.InvalidRecoveryCode"));
             await Screenshots.SaveAsync(page, $"registry-recovery-code-wrong-{language}.png");
@@ -235,7 +235,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
     {
         await page.GetByLabel(HubText.Of(language, "Username")).FillAsync(person.Username);
         await page.GetByLabel(HubText.Of(language, "Password")).FillAsync(person.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = HubText.Of(language, "SignIn.Button") }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = HubText.Of(language, "SignIn.Button"), Exact = true }).ClickAsync();
     }
 
     private static async Task ExpectLanguageAsync(IPage page, string language, string headingKey)
