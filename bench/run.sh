@@ -15,7 +15,9 @@ root=$(pwd)
 LEVELS=${LEVELS:-"8 32"}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 WARMUP=${WARMUP:-4}  # per run, after the pre-warm below; 4 s keeps the full run well under 15 minutes
-SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login federated-login introspection userinfo"}
+SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login login-mfa federated-login introspection userinfo"}
+# login-mfa: registry people with an authenticator app, each used at most once per 30-second step (bench/README.md).
+MFA_PEOPLE=${MFA_PEOPLE:-200}
 # Seconds per scenario, once, before anything is measured (JIT, pools, caches): at least 20 s in all, since a fresh
 # .NET process needs that much load to run its optimised code (bench/README.md); short runs otherwise measure the JIT.
 scenario_count=$(wc -w <<<"$SCENARIOS")
@@ -93,14 +95,14 @@ start_hub() {
     export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$2" Hub__Issuer="$3" Hub__RequireHttps=false \
       Hub__Database__Provider=Postgres ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub;Maximum Pool Size=200" \
       Hub__Subjects__PairwiseKey="$pairwise_key" Hub__Bootstrap__AdminClientSecret="$admin_secret" \
-      Hub__Registry__RateLimits__PerIpPerMinute=100000000 Hub__Registry__RateLimits__PerAccountPerMinute=100000000 \
+      Hub__Registry__RateLimits__PerIpPerMinute=1000000 Hub__Registry__RateLimits__PerAccountPerMinute=1000000 \
       Logging__LogLevel__Default=Warning
     spawn "$server_cpu" dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll"
   ) >"$work/$1.log" 2>&1 &
 }
 start_hub hub "$hub_url" "$hub_url/"
 hub_pid=$!; pids+=("$hub_pid")
-wait_for "$hub_url/health/ready"
+wait_for "$hub_url/health/ready" || { tail -n 40 "$work/hub.log" >&2; exit 1; }
 
 echo "== Mock upstream provider"
 mock_url="http://127.0.0.1:$MOCK_PORT"
@@ -134,6 +136,19 @@ cc_secret=$(api relying-parties '{"clientId":"bench-cc","displayName":"Benchmark
   "redirectUris":[],"allowedScopes":[]}' | secret_of)
 api registry/people '{"identityNumber":"079190001234","givenName":"Bench","familyName":"User","birthdate":"1990-01-01","gender":"female",
   "birthplace":"79001","birthcountry":"VN","email":"bench.user@example.vn","username":"bench.user","password":"Bench-Passw0rd!"}' >/dev/null
+mfa_accounts="$work/mfa-accounts.txt"
+if [[ " $SCENARIOS $NGINX_SCENARIOS " == *" login-mfa "* ]]; then
+  # login-mfa's people: same password (same hash cost) as bench.user, no second factor yet. The driver enrols each one's
+  # authenticator app on the hub's enrolment page at its first run (untimed) and keeps the secrets in this file.
+  echo "   $MFA_PEOPLE registry people for login-mfa"
+  : >"$mfa_accounts"
+  for i in $(seq 1 "$MFA_PEOPLE"); do
+    n=$(printf '%04d' "$i")
+    api registry/people "{\"identityNumber\":\"07919010$n\",\"givenName\":\"Bench $n\",\"familyName\":\"Mfa\",\"birthdate\":\"1990-01-01\",
+      \"gender\":\"male\",\"username\":\"bench.mfa.$n\",\"password\":\"Bench-Passw0rd!\"}" >/dev/null
+    echo "bench.mfa.$n" >>"$mfa_accounts"
+  done
+fi
 api identity-sources "{\"id\":\"mock-bank\",\"displayName\":\"Mock Bank\",\"kind\":\"oidc\",\"authority\":\"$mock_url\",\"clientId\":\"identityhub\",
   \"clientSecret\":\"identityhub-secret\",\"scopes\":[\"openid\",\"profile\",\"email\"],\"acr\":\"eidas2\",\"subjects\":\"individuals\",\"enabled\":true}" >/dev/null
 
@@ -142,9 +157,13 @@ hub_args() {
   case "$1" in
     client-credentials) echo "--client-id bench-cc --client-secret $cc_secret" ;;
     federated-login) echo "--client-id bench-web --client-secret $web_secret --idp-hint mock-bank --upstream-pid $mock_pid" ;;
+    login-mfa) echo "--client-id bench-web --client-secret $web_secret --totp-accounts $mfa_accounts" ;;
     *) echo "--client-id bench-web --client-secret $web_secret" ;;
   esac
 }
+# The peer (node-oidc-provider as configured here) has no second factor: against the hub's login-mfa it runs its
+# password login, the same login as in the "login" row, measured interleaved with the hub's login-mfa (bench/README.md).
+peer_scenario() { if [ "$1" = login-mfa ]; then echo login; else echo "$1"; fi; }
 peer_args() {
   case "$1" in
     client-credentials) echo "--client-id bench-cc --client-secret bench-cc-secret-0123456789abcdefghijklmnop --scope api" ;;
@@ -153,12 +172,20 @@ peer_args() {
   esac
 }
 
+if [[ " $SCENARIOS $NGINX_SCENARIOS " == *" login-mfa "* ]]; then
+  # Untimed: each person signs in at eidas2 once, meets the enrolment page, and activates an app with the setup key shown.
+  echo "== Enrolling the login-mfa people's authenticator apps (through the enrolment page, not measured)"
+  # shellcheck disable=SC2046
+  driver --server hub --base-url "$hub_url" --scenario login-mfa --concurrency 8 --warmup-seconds 0 --seconds 1 $(hub_args login-mfa) 2>&1 >/dev/null \
+    | grep -E "enrolled|cannot start|first errors" || true
+fi
+
 echo "== Pre-warming both servers (${PREWARM}s per scenario, not measured)"
 for scenario in $SCENARIOS; do
   # shellcheck disable=SC2046
   driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(hub_args "$scenario") >/dev/null 2>&1 || true
   # shellcheck disable=SC2046
-  driver --server peer --base-url "$peer_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(peer_args "$scenario") >/dev/null 2>&1 || true
+  driver --server peer --base-url "$peer_url" --scenario "$(peer_scenario "$scenario")" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(peer_args "$scenario") >/dev/null 2>&1 || true
 done
 
 echo "== Scenarios: $SCENARIOS; concurrency: $LEVELS; ${WARMUP}s warm-up + ${SECONDS_PER_RUN}s each; hub and peer interleaved"
@@ -169,7 +196,7 @@ for scenario in $SCENARIOS; do
     driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency "$level" --warmup-seconds "$WARMUP" \
       --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/hub-$scenario-$level.json" $(hub_args "$scenario") || true
       # shellcheck disable=SC2046
-    driver --server peer --base-url "$peer_url" --scenario "$scenario" --concurrency "$level" --warmup-seconds "$WARMUP" \
+    driver --server peer --base-url "$peer_url" --scenario "$(peer_scenario "$scenario")" --concurrency "$level" --warmup-seconds "$WARMUP" \
       --seconds "$SECONDS_PER_RUN" --server-pid "$peer_pid" --out "$out/peer-$scenario-$level.json" $(peer_args "$scenario") || true
   done
 done
@@ -195,12 +222,12 @@ EOF
       rate=$(max_rate_70 "$server" "$scenario")
       if [ -z "$rate" ]; then echo "   $server $scenario: no maximum rate measured, skipped"; continue; fi
       if [ "$server" = hub ]; then
-        url=$hub_url pid=$hub_pid args=$(hub_args "$scenario")
+        url=$hub_url pid=$hub_pid args=$(hub_args "$scenario") run_scenario=$scenario
       else
-        url=$peer_url pid=$peer_pid args=$(peer_args "$scenario")
+        url=$peer_url pid=$peer_pid args=$(peer_args "$scenario") run_scenario=$(peer_scenario "$scenario")
       fi
       # shellcheck disable=SC2086
-      driver --server "$server" --base-url "$url" --scenario "$scenario" --concurrency "$RATE_WORKERS" --rate "$rate" \
+      driver --server "$server" --base-url "$url" --scenario "$run_scenario" --concurrency "$RATE_WORKERS" --rate "$rate" \
         --warmup-seconds "$WARMUP" --seconds "$SECONDS_PER_RUN" --server-pid "$pid" --out "$out/rate-$server-$scenario.json" $args || true
     done
   done

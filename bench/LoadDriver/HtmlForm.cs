@@ -42,6 +42,20 @@ internal sealed partial class HtmlForm
             ?? forms.FirstOrDefault();
     }
 
+    /// <summary>The value of the page's input whose id is <paramref name="id"/>, inside a form or not; null when there is none.</summary>
+    public static string? InputValue(string html, string id)
+    {
+        foreach (Match control in ControlRegex().Matches(html))
+        {
+            var attributes = Attributes(control.Groups["attrs"].Value);
+            if (control.Groups["tag"].Value.Equals("input", StringComparison.OrdinalIgnoreCase) && attributes.GetValueOrDefault("id") == id)
+            {
+                return attributes.GetValueOrDefault("value");
+            }
+        }
+        return null;
+    }
+
     /// <summary>The text of the page's first <c>role="alert"</c> element, else of its first <c>h1</c>: why a page was shown instead of a redirect.</summary>
     public static string? Alert(string html)
     {

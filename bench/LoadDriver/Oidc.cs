@@ -55,6 +55,10 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     private const int MaxHops = 25;
     private const int MaxForms = 4;
 
+    /// <summary>The hub's second-factor and enrolment forms: the code's field, and the element with the setup key.</summary>
+    private const string SecondFactorField = "Code";
+    private const string SetupKeyId = "setup-key";
+
     private readonly AuthenticationHeaderValue _clientAuthentication = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
         // RFC 6749 section 2.3.1: form-encode the client id and secret before joining them.
         FormEncode(options.ClientId) + ":" + FormEncode(options.ClientSecret))));
@@ -65,8 +69,17 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     /// A full login in a fresh cookie jar: authorize → redirects and forms (sign-in, upstream source, consent) until
     /// the redirect_uri → token → userinfo. Throws when state, the id_token's nonce, or any step is wrong.
     /// </summary>
-    public async Task<TokenSet> LoginAsync(string? idpHint, CancellationToken cancellationToken)
+    public Task<TokenSet> LoginAsync(string? idpHint, CancellationToken cancellationToken) => LoginAsync(idpHint, null, cancellationToken);
+
+    /// <summary>
+    /// The same login as <paramref name="account"/>, whose authenticator app answers the hub's second-factor page; an
+    /// account without a secret yet is enrolled on the way (the enrolment page, its setup key, a first code, the recovery
+    /// codes' Continue), and only such an account may meet the enrolment page. The id_token must then carry amr
+    /// <c>otp</c> and <c>mfa</c>.
+    /// </summary>
+    public async Task<TokenSet> LoginAsync(string? idpHint, TotpAccount? account, CancellationToken cancellationToken)
     {
+        var mayEnrol = account is { Secret: null };
         var jar = new CookieJar();
         var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
@@ -95,6 +108,10 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         {
             query.Add(new("prompt", prompt));
         }
+        if (options.AcrValues is { } acrValues)
+        {
+            query.Add(new("acr_values", acrValues));
+        }
         var authorize = WithQuery(Endpoints.Authorization, query);
 
         var visits = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -110,6 +127,7 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         var forms = 0;
         var credentialsSent = false;
         var upstreamFormSeen = false;
+        var codeSent = false;
         for (var hop = 0; hop < MaxHops && callback is null; hop++)
         {
             if (response.IsRedirect)
@@ -147,9 +165,31 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
                 var user = form.FieldNamed(["Input.Username", "username", "login", "Input.Email", "email"], "text")
                     ?? throw response.Unexpected("a password form without a username field");
                 var password = form.FieldNamed(["Input.Password", "password"], "password")!;
-                overrides[user] = options.Username;
+                overrides[user] = account?.Username ?? options.Username;
                 overrides[password] = options.Password;
                 credentialsSent = true;
+            }
+            else if (form.FieldNamed([SecondFactorField]) is { } codeField)
+            {
+                // The hub's second-factor page, or its enrolment page (the setup key beside the form).
+                if (account is null)
+                {
+                    throw response.Unexpected("a second-factor page, and this scenario has no authenticator app (login-mfa has)");
+                }
+                if (codeSent)
+                {
+                    throw response.Unexpected("the code form came back after a code was sent");
+                }
+                if (HtmlForm.InputValue(response.Text, SetupKeyId) is { } setupKey)
+                {
+                    if (!mayEnrol)
+                    {
+                        throw response.Unexpected($"the enrolment page for {account.Username}, whose app the hub should know (a --totp-accounts file of another database?)");
+                    }
+                    account.Enrolled(setupKey);
+                }
+                overrides[codeField] = account.NextCode(DateTimeOffset.UtcNow);
+                codeSent = true;
             }
             else if (form.HasRadioGroup("person"))
             {
@@ -210,6 +250,22 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         if (JwtClaim(tokens.IdToken, "nonce") != nonce)
         {
             throw new BenchException("token response (authorization_code): the id_token's nonce does not match");
+        }
+        if (options.AcrValues is { } asked && JwtClaim(tokens.IdToken, "acr") is var acr && acr != asked)
+        {
+            throw new BenchException($"token response (authorization_code): the id_token's acr is not {asked}", acr ?? "no acr");
+        }
+        if (account is not null)
+        {
+            if (!codeSent)
+            {
+                throw new BenchException("login-mfa: the login ended without a second-factor page");
+            }
+            var amr = JwtClaimValues(tokens.IdToken, "amr");
+            if (!amr.Contains("otp") || !amr.Contains("mfa"))
+            {
+                throw new BenchException("token response (authorization_code): the id_token's amr lacks otp or mfa", string.Join(' ', amr));
+            }
         }
         await UserInfoAsync(tokens.AccessToken, cancellationToken);
         return tokens;
@@ -327,6 +383,34 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         catch (Exception exception) when (exception is JsonException or FormatException)
         {
             return null;
+        }
+    }
+
+    /// <summary>A claim of a JWT's payload that is a string or an array of strings (amr), signature not checked.</summary>
+    internal static IReadOnlyList<string> JwtClaimValues(string jwt, string claim)
+    {
+        var parts = jwt.Split('.');
+        if (parts.Length != 3)
+        {
+            return [];
+        }
+        try
+        {
+            using var json = JsonDocument.Parse(Base64UrlDecode(parts[1]));
+            if (json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty(claim, out var value))
+            {
+                return [];
+            }
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => [value.GetString()!],
+                JsonValueKind.Array => [.. value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)],
+                _ => [],
+            };
+        }
+        catch (Exception exception) when (exception is JsonException or FormatException)
+        {
+            return [];
         }
     }
 

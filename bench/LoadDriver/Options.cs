@@ -30,6 +30,9 @@ internal sealed record DriverOptions
     public const string DefaultFederatedSource = "mock-bank";
     public const string RegistrySource = "registry";
 
+    /// <summary>What login-mfa asks for: eIDAS substantial, which the registry reaches with a password and a code.</summary>
+    public const string SecondFactorAcr = "eidas2";
+
     public required ServerKind Server { get; init; }
     public required Uri BaseUrl { get; init; }
     public required string Scenario { get; init; }
@@ -62,6 +65,12 @@ internal sealed record DriverOptions
     public required string UpstreamPerson { get; init; }
     public TokenSource TokenSource { get; init; } = TokenSource.Login;
 
+    /// <summary><c>acr_values</c> sent to authorize; the ID token's <c>acr</c> must then be exactly this.</summary>
+    public string? AcrValues { get; init; }
+
+    /// <summary>login-mfa: the file of bench people with their authenticator secrets (<see cref="TotpAccounts"/>).</summary>
+    public string? TotpAccountsPath { get; init; }
+
     /// <summary>The label in the output when it is not just "hub" or "peer" (e.g. "hub-x2": the hub, two instances).</summary>
     public string? ServerLabel { get; init; }
 
@@ -78,12 +87,13 @@ internal static class ScenarioNames
     public const string ClientCredentials = "client-credentials";
     public const string Refresh = "refresh";
     public const string Login = "login";
+    public const string LoginMfa = "login-mfa";
     public const string FederatedLogin = "federated-login";
     public const string Introspection = "introspection";
     public const string UserInfo = "userinfo";
 
     public static IReadOnlyList<string> All { get; } =
-        [Discovery, Jwks, ClientCredentials, Refresh, Login, FederatedLogin, Introspection, UserInfo];
+        [Discovery, Jwks, ClientCredentials, Refresh, Login, LoginMfa, FederatedLogin, Introspection, UserInfo];
 }
 
 /// <summary>
@@ -96,7 +106,7 @@ internal static class OptionParser
         Usage: LoadDriver --server hub|peer[-LABEL] --base-url URL --scenario NAME [options]
                LoadDriver --self-test | --help
 
-        Scenarios: discovery, jwks, client-credentials, refresh, login, federated-login, introspection, userinfo
+        Scenarios: discovery, jwks, client-credentials, refresh, login, login-mfa (hub only), federated-login, introspection, userinfo
 
         --server hub-x2 (hub-LABEL, peer-LABEL): that server's defaults, labelled so in the output.
 
@@ -127,6 +137,10 @@ internal static class OptionParser
           --ui-locales TAGS       [en / none]
           --upstream-person NAME  federated-login: the mock source's person [an.nguyen]
           --token-source login|client-credentials   introspection: how the introspected token is obtained [login]
+          --acr-values VALUES     sent to authorize; the id_token's acr must equal it. login-mfa: [eidas2]; others: [none]
+          --totp-accounts FILE    login-mfa (required): the bench people, one per line, "username" or "username secret
+                                  last-step"; those without a secret are enrolled first (untimed, on the enrolment page),
+                                  and the file is written back with the secrets and the last time step sent
 
         Only loopback base URLs are accepted (127.0.0.0/8, ::1, localhost), and only loopback redirects are followed.
         Exit codes: 0 no errors, 3 errors during the measured window (results still written), 2 usage, 1 failure.
@@ -136,7 +150,7 @@ internal static class OptionParser
     [
         "server", "base-url", "scenario", "concurrency", "rate", "warmup-seconds", "seconds", "out", "server-pid", "upstream-pid",
         "max-requests", "timeout-seconds", "client-id", "client-secret", "username", "password", "redirect-uri", "scope",
-        "idp-hint", "prompt", "ui-locales", "upstream-person", "token-source",
+        "idp-hint", "prompt", "ui-locales", "upstream-person", "token-source", "acr-values", "totp-accounts",
     ];
 
     public static DriverOptions Parse(IReadOnlyList<string> args)
@@ -183,6 +197,20 @@ internal static class OptionParser
             throw new UsageException($"Unknown scenario '{scenario}'. Known: {string.Join(", ", ScenarioNames.All)}.");
         }
         var hub = server == ServerKind.Hub;
+        var mfa = scenario == ScenarioNames.LoginMfa;
+        if (mfa && !hub)
+        {
+            throw new UsageException("login-mfa is the hub's: node-oidc-provider has no second factor here (bench/README.md compares it with the peer's login).");
+        }
+        var totpAccounts = Optional(values, "totp-accounts");
+        if (mfa != (totpAccounts is not null))
+        {
+            throw new UsageException(mfa ? "login-mfa needs --totp-accounts FILE." : "--totp-accounts is for login-mfa only.");
+        }
+        if (totpAccounts is { Length: 0 })
+        {
+            throw new UsageException("--totp-accounts must not be empty.");
+        }
         var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : DriverOptions.DefaultLoginScope;
         // Both servers sign in at the mock source when asked for it by idp_hint (the peer as started by bench/run.sh).
         string? defaultHint = scenario == ScenarioNames.FederatedLogin ? DriverOptions.DefaultFederatedSource : hub ? DriverOptions.RegistrySource : null;
@@ -224,6 +252,8 @@ internal static class OptionParser
                 "client-credentials" => TokenSource.ClientCredentials,
                 var other => throw new UsageException($"--token-source must be login or client-credentials, not '{other}'."),
             },
+            AcrValues = EmptyIsNone(Optional(values, "acr-values") ?? (mfa ? DriverOptions.SecondFactorAcr : null)),
+            TotpAccountsPath = totpAccounts,
         };
         if (options.ServerPids.Contains(Environment.ProcessId))
         {

@@ -132,6 +132,6 @@ internal sealed record ProcessResult
 internal sealed record ConnectionSettings(string Model, int MaxConnectionsPerServer, double TimeoutSeconds, string Cookies);
 
 internal sealed record ScenarioSettings(string ClientId, string Scope, string Username, string RedirectUri, string? IdpHint, string? Prompt,
-    string? UiLocales, string UpstreamPerson, string TokenSource);
+    string? UiLocales, string UpstreamPerson, string TokenSource, string? AcrValues);
 
 internal sealed record MachineInfo(int ProcessorCount, string Os, string Runtime);

@@ -159,6 +159,8 @@ internal sealed class RunState(long maxRequests)
 
     public void Count(string counter) => _counters.AddOrUpdate(counter, 1, (_, n) => n + 1);
 
+    public void Add(string counter, long amount) => _counters.AddOrUpdate(counter, amount, (_, n) => n + amount);
+
     public IReadOnlyDictionary<string, LatencySummary> StepSummaries() =>
         _steps.OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary(s => s.Key, s => s.Value.Summarize(), StringComparer.Ordinal);
 

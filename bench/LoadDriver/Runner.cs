@@ -40,7 +40,22 @@ internal static class Runner
             return 1;
         }
         var oidc = new Oidc(http, options, endpoints);
-        var scenario = Scenario.Create(options, oidc, state);
+        Scenario scenario;
+        try
+        {
+            scenario = Scenario.Create(options, oidc, state);
+            await scenario.InitializeAsync(options.Concurrency, log, stop.Token);
+        }
+        catch (UsageException exception)
+        {
+            await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: {exception.Message}");
+            return 2;
+        }
+        catch (Exception exception) when (exception is BenchException or IOException)
+        {
+            await log.WriteLineAsync($"{options.Scenario} {options.ServerName}: cannot start: {exception.Message}");
+            return 1;
+        }
 
         var serverWarnings = options.ServerPids.Select(pid => Warning(pid)).OfType<string>().ToList();
         var serverWarning = serverWarnings.Count > 0 ? string.Join("; ", serverWarnings) : null;
@@ -101,6 +116,7 @@ internal static class Runner
         state.Stop();
         await stop.CancelAsync();
         await Task.WhenAll(loops);
+        scenario.Finish();
 
         var seconds = Math.Max(RunState.Seconds(end - start), 1e-9);
         var operations = state.Operations;
@@ -153,9 +169,10 @@ internal static class Runner
                 + "workers and iterations; redirects followed by the driver",
                 options.Concurrency, options.TimeoutSeconds,
                 "a fresh cookie jar for every login iteration (not a fresh TCP connection); no cookies elsewhere"),
-            Settings = new ScenarioSettings(options.ClientId, options.Scope, options.Username, options.RedirectUri.OriginalString,
+            Settings = new ScenarioSettings(options.ClientId, options.Scope,
+                options.TotpAccountsPath is null ? options.Username : "the bench people of --totp-accounts, in turn", options.RedirectUri.OriginalString,
                 options.IdpHint, options.Prompt, options.UiLocales, options.UpstreamPerson,
-                options.TokenSource == TokenSource.Login ? "login" : "client-credentials"),
+                options.TokenSource == TokenSource.Login ? "login" : "client-credentials", options.AcrValues),
             Machine = new MachineInfo(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
         };
 

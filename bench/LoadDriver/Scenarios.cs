@@ -5,6 +5,9 @@ internal sealed class Worker(int id)
 {
     public int Id { get; } = id;
     public TokenSet? Tokens { get; set; }
+
+    /// <summary>login-mfa: the bench person this worker holds for its next login.</summary>
+    public TotpAccount? Account { get; set; }
 }
 
 /// <summary>
@@ -18,6 +21,14 @@ internal abstract class Scenario(Oidc oidc, RunState state)
 
     /// <summary>What one operation is, for the output.</summary>
     public abstract string Operation { get; }
+
+    /// <summary>Once, before the workers' set-up (untimed): what the whole run needs first.</summary>
+    public virtual Task InitializeAsync(int concurrency, TextWriter log, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Once, after the last operation ended: what must outlive the run.</summary>
+    public virtual void Finish()
+    {
+    }
 
     public virtual Task SetupAsync(Worker worker, CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -37,6 +48,7 @@ internal abstract class Scenario(Oidc oidc, RunState state)
         ScenarioNames.ClientCredentials => new ClientCredentialsScenario(oidc, state),
         ScenarioNames.Refresh => new RefreshScenario(oidc, state, options),
         ScenarioNames.Login or ScenarioNames.FederatedLogin => new LoginScenario(oidc, state, options),
+        ScenarioNames.LoginMfa => new LoginMfaScenario(oidc, state, options, TotpAccounts.Load(options.TotpAccountsPath!)),
         ScenarioNames.Introspection => new IntrospectionScenario(oidc, state, options),
         ScenarioNames.UserInfo => new UserInfoScenario(oidc, state, options),
         _ => throw new UsageException($"Unknown scenario '{options.Scenario}'."),
@@ -65,6 +77,89 @@ internal sealed class LoginScenario(Oidc oidc, RunState state, DriverOptions opt
         + " → code → POST token (authorization_code, client_secret_basic) → GET userinfo; state, nonce, id_token and access_token checked";
 
     public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.LoginAsync(options.IdpHint, cancellationToken);
+}
+
+/// <summary>
+/// The registry login with a second factor: a service asks <c>acr_values=eidas2</c>, the person gives the password, then
+/// the code of their authenticator app, which the driver computes (RFC 6238) for a bench person of <c>--totp-accounts</c>
+/// that no other worker holds, for a time step never sent before for that person (the hub refuses a replayed step). The
+/// people without a secret yet are enrolled first, untimed, through the enrolment page, as a person would.
+/// </summary>
+internal sealed class LoginMfaScenario(Oidc oidc, RunState state, DriverOptions options, TotpAccounts accounts) : Scenario(oidc, state)
+{
+    public override string Operation =>
+        $"one full login in a fresh cookie jar (connections reused): authorize (PKCE S256, state, nonce, acr_values={options.AcrValues}) → sign-in form"
+        + " → second-factor form with the authenticator code (computed by the driver, RFC 6238, a time step never sent before for that person;"
+        + $" {accounts.All.Count} bench people in turn) → code → POST token (authorization_code, client_secret_basic) → GET userinfo;"
+        + $" state, nonce, id_token (acr={options.AcrValues}, amr with otp and mfa) and access_token checked";
+
+    public override async Task InitializeAsync(int concurrency, TextWriter log, CancellationToken cancellationToken)
+    {
+        var toEnrol = new System.Collections.Concurrent.ConcurrentQueue<TotpAccount>(accounts.All.Where(a => a.Secret is null));
+        if (!toEnrol.IsEmpty)
+        {
+            var count = toEnrol.Count;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var failed = 0;
+            await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, count)).Select(async _ =>
+            {
+                while (toEnrol.TryDequeue(out var account))
+                {
+                    try
+                    {
+                        await Oidc.LoginAsync(options.IdpHint, account, cancellationToken);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                    {
+                        // Left out of this run; a later run tries again.
+                        account.Forget();
+                        Interlocked.Increment(ref failed);
+                        State.RecordSetupFailure(exception);
+                    }
+                }
+            }));
+            accounts.Save();
+            State.Add("totpAccountsEnrolled", count - failed);
+            await log.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{options.Scenario} hub: enrolled {count - failed} of {count} bench people's authenticator apps in {clock.Elapsed.TotalSeconds:0.0} s (untimed)"));
+        }
+        if (!accounts.All.Any(a => a.Secret is not null))
+        {
+            throw new BenchException("login-mfa: no bench person has an authenticator app", string.Join(" | ", State.FirstErrors()));
+        }
+    }
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.Account is not null)
+        {
+            return;
+        }
+        var (account, waited) = await accounts.AcquireAsync(() => DateTimeOffset.UtcNow, cancellationToken);
+        if (waited > TimeSpan.Zero)
+        {
+            // Untimed, but a wait lowers the throughput: more bench people (MFA_PEOPLE) avoid it.
+            State.Count("totpWaits");
+            State.Add("totpWaitMs", (long)waited.TotalMilliseconds);
+        }
+        worker.Account = account;
+    }
+
+    public override async Task RunAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var account = worker.Account!;
+        try
+        {
+            await Oidc.LoginAsync(options.IdpHint, account, cancellationToken);
+        }
+        finally
+        {
+            worker.Account = null;
+            accounts.Release(account);
+        }
+    }
+
+    public override void Finish() => accounts.Save();
 }
 
 /// <summary>Each worker logs in once, then refreshes in a loop, always with the refresh token it received last.</summary>

@@ -78,6 +78,13 @@ internal static class SelfTest
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--token-source", "magic"], "unknown token source");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--client-id", ""], "empty client id");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "stray"], "stray argument");
+        var mfa = OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login-mfa", "--totp-accounts", "people.txt"]);
+        Check(mfa is { AcrValues: "eidas2", TotpAccountsPath: "people.txt", IdpHint: "registry" }, "login-mfa defaults");
+        Check(hub.AcrValues is null && OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login",
+            "--acr-values", "eidas1"]).AcrValues == "eidas1", "--acr-values");
+        Refused(["--server", "peer", "--base-url", "http://127.0.0.1:5590", "--scenario", "login-mfa", "--totp-accounts", "people.txt"], "login-mfa at the peer");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login-mfa"], "login-mfa without --totp-accounts");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--totp-accounts", "people.txt"], "--totp-accounts with login");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario"], "option without value");
         Count();
 
@@ -214,6 +221,73 @@ internal static class SelfTest
             "alert text");
         Count();
 
+        // The hub's second-factor and enrolment pages: the code's field, and the setup key outside the form.
+        const string enrolPage = """
+            <li><img class="qr-code" src="data:image/png;base64,iVBO" alt="QR code" width="240" height="240" />
+            <label for="setup-key">Setup key</label>
+            <input type="text" id="setup-key" class="code" value="JBSW Y3DP EHPK 3PXP" readonly spellcheck="false" aria-describedby="setup-key-help" /></li>
+            <li><form method="post" action="/registry/enrol?journey=j1" novalidate>
+                <input type="hidden" id="Journey" name="Journey" value="j1" />
+                <label for="code">Authentication code</label>
+                <input type="text" id="code" name="Code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" required />
+                <button type="submit">Activate</button>
+            <input name="__RequestVerificationToken" type="hidden" value="CfDJ8x" /></form></li>
+            """;
+        var enrolForm = HtmlForm.Find(enrolPage);
+        Check(enrolForm is { HasPassword: false, Action: "/registry/enrol?journey=j1" } && enrolForm.FieldNamed(["Code"]) == "Code"
+            && Render(enrolForm.Fields(new Dictionary<string, string> { ["Code"] = "123456" })) == "Journey=j1|Code=123456|__RequestVerificationToken=CfDJ8x",
+            "enrolment form");
+        Check(HtmlForm.InputValue(enrolPage, "setup-key") == "JBSW Y3DP EHPK 3PXP" && HtmlForm.InputValue(enrolPage, "code") is null
+            && HtmlForm.InputValue(hubPage, "setup-key") is null, "setup key read by its id");
+        Check(HtmlForm.Find(hubPage)?.FieldNamed(["Code"]) is null, "the sign-in form has no code field");
+        Count();
+
+        // RFC 6238 appendix B (SHA-1 key "12345678901234567890"), base32 (RFC 4648), and the steps an account may spend.
+        var rfcKey = Encoding.ASCII.GetBytes("12345678901234567890");
+        Check(Totp.Code(rfcKey, 59 / 30, 8) == "94287082" && Totp.Code(rfcKey, 1111111109 / 30, 8) == "07081804"
+            && Totp.Code(rfcKey, 1234567890 / 30, 8) == "89005924" && Totp.Code(rfcKey, 20000000000 / 30, 8) == "65353130"
+            && Totp.Code(rfcKey, 1111111109 / 30) == "081804", "RFC 6238 test vectors");
+        Check(Totp.Base32Decode("JBSW Y3DP EHPK 3PXP").SequenceEqual(new byte[] { 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x21, 0xde, 0xad, 0xbe, 0xef })
+            && Totp.Base32Decode("gezdgnbv") is [0x31, 0x32, 0x33, 0x34, 0x35], "base32");
+        var at = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000 + 29); // the last second of a step
+        var step = Totp.StepAt(at);
+        var person = new TotpAccount("bench.mfa.1", null, -1);
+        Check(!person.UsableAt(step), "an account without a secret has no code");
+        person.Enrolled("GEZD GNBV");
+        var key = Totp.Base32Decode("GEZDGNBV");
+        var firstCode = person.NextCode(at);
+        var secondCode = person.NextCode(at);
+        Check(firstCode == Totp.Code(key, step) && secondCode == Totp.Code(key, step + 1) && !person.UsableAt(step) && person.UsableAt(step + 1),
+            "the current step, then the next one, then none until the clock moves");
+        Check(person.NextCode(at.AddSeconds(1)) == Totp.Code(key, step + 2) && person.LastStep == step + 2, "the step after, once it is the next one");
+        var file = Path.Combine(Path.GetTempPath(), "loaddriver-selftest-" + Guid.NewGuid().ToString("N") + ".txt");
+        try
+        {
+            File.WriteAllText(file, "# people\nbench.mfa.1\nbench.mfa.2 GEZDGNBV 41\n\n");
+            var accounts = TotpAccounts.Load(file);
+            Check(accounts.All is [{ Username: "bench.mfa.1", Secret: null }, { Username: "bench.mfa.2", Secret: "GEZDGNBV", LastStep: 41 }], "accounts file read");
+            var (held, waited) = accounts.AcquireAsync(() => DateTimeOffset.FromUnixTimeSeconds(41 * 30), CancellationToken.None).GetAwaiter().GetResult();
+            Check(held.Username == "bench.mfa.2" && waited == TimeSpan.Zero && held.NextCode(DateTimeOffset.FromUnixTimeSeconds(41 * 30)) == Totp.Code(key, 42),
+                "an enrolled account acquired, its next step");
+            accounts.Release(held);
+            accounts.Save();
+            Check(TotpAccounts.Load(file).All is [{ Secret: null }, { Secret: "GEZDGNBV", LastStep: 42 }], "accounts file written back with the last step");
+            File.WriteAllText(file, "bench.mfa.1 NOT-BASE32! 3\n");
+            try
+            {
+                TotpAccounts.Load(file);
+                failures.Add("accepted: an accounts file with a secret that is not base32");
+            }
+            catch (UsageException)
+            {
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        Count();
+
         // Cookies.
         var jar = new CookieJar();
         var signin = new Uri("http://127.0.0.1:5080/registry/signin?journey=1");
@@ -242,6 +316,9 @@ internal static class SelfTest
         Check(query["code"] == "a+b" && query["state"] == "x y" && query["iss"] == "http://127.0.0.1:5080/", "query parsing");
         var jwt = "e30." + Oidc.Base64Url(Encoding.UTF8.GetBytes("{\"nonce\":\"n-1\",\"sub\":\"s\"}")) + ".sig";
         Check(Oidc.JwtClaim(jwt, "nonce") == "n-1" && Oidc.JwtClaim("not a jwt", "nonce") is null, "JWT payload claim");
+        var mfaJwt = "e30." + Oidc.Base64Url(Encoding.UTF8.GetBytes("{\"acr\":\"eidas2\",\"amr\":[\"pwd\",\"otp\",\"mfa\"]}")) + ".sig";
+        Check(Oidc.JwtClaimValues(mfaJwt, "amr") is ["pwd", "otp", "mfa"] && Oidc.JwtClaimValues(mfaJwt, "acr") is ["eidas2"]
+            && Oidc.JwtClaimValues(jwt, "amr").Count == 0, "JWT array claim");
         Check(Oidc.WithQuery(new Uri("http://127.0.0.1/a?x=1"), [new("redirect_uri", "http://localhost:5090/signin-oidc")]).Query
             == "?x=1&redirect_uri=http%3A%2F%2Flocalhost%3A5090%2Fsignin-oidc", "query building");
         Count();
@@ -251,7 +328,7 @@ internal static class SelfTest
             output.WriteLine("FAILED: " + failure);
         }
         output.WriteLine(failures.Count == 0
-            ? $"self-test passed ({checks} groups: arguments, loopback guard, histogram, schedule, forms, cookies, names)"
+            ? $"self-test passed ({checks} groups: arguments, loopback guard, histogram, schedule, forms, second-factor forms, TOTP, cookies, names)"
             : $"self-test FAILED: {failures.Count} check(s)");
         return failures.Count == 0 ? 0 : 1;
     }

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using IdentityHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -88,6 +90,35 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         return context;
     }
 
+    /// <summary>
+    /// A new national-registry person with a password and no second factor, created through the admin API as an
+    /// operator would: a test that enrols an authenticator app has an account no other test uses.
+    /// </summary>
+    public async Task<RegistryPerson> CreateRegistryPersonAsync()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(HubUrl) };
+        await HubFactory.AuthorizeAsAdminAsync(http);
+        var suffix = Convert.ToHexString(RandomNumberGenerator.GetBytes(5)).ToLowerInvariant();
+        var person = new RegistryPerson("mai.tran-" + suffix, "Lantern harbour " + suffix);
+        using var response = await http.PostAsJsonAsync("/api/admin/v1/registry/people", new
+        {
+            identityNumber = string.Concat(Enumerable.Range(0, 12).Select(_ => (char)('0' + RandomNumberGenerator.GetInt32(10)))),
+            givenName = "Mai",
+            familyName = "Trần Thị",
+            birthdate = "1988-11-02",
+            gender = "female",
+            birthplace = "79001",
+            birthcountry = "VN",
+            username = person.Username,
+            password = person.Password,
+        });
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"The admin API did not create the person: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        return person;
+    }
+
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()
@@ -114,3 +145,6 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
     }
 
 }
+
+/// <summary>A registry account made for one test.</summary>
+public sealed record RegistryPerson(string Username, string Password);
