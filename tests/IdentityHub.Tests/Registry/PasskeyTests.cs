@@ -495,24 +495,7 @@ public abstract partial class PasskeyTests(HubFactory hub)
         return (browser, username);
     }
 
-    private async Task<string> CreateAccountAsync()
-    {
-        var username = "passkey." + Guid.NewGuid().ToString("N")[..8];
-        await using var scope = hub.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        var person = new Person
-        {
-            Id = Guid.NewGuid(),
-            Pivot = new() { GivenName = "Khóa", FamilyName = "Truy Cập", Birthdate = new DateOnly(1980, 2, 3) },
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        var account = new RegistryAccount { PersonId = person.Id, Username = username, PasswordHash = "", CreatedAt = DateTimeOffset.UtcNow };
-        account.PasswordHash = new PasswordHasher<RegistryAccount>().HashPassword(account, "Demo-Passw0rd!");
-        db.People.Add(person);
-        db.RegistryAccounts.Add(account);
-        await db.SaveChangesAsync();
-        return username;
-    }
+    private Task<string> CreateAccountAsync() => RegistryPeople.InsertAsync(hub, "passkey");
 
     private async Task<Passkey> PasskeyAsync(SoftwareAuthenticator.Credential credential)
     {

@@ -108,24 +108,7 @@ public sealed class PasswordSignInTests(SqliteHub hub) : IClassFixture<SqliteHub
         Assert.Contains("Mot de passe", french.Html, StringComparison.Ordinal);
     }
 
-    private async Task<string> CreateAccountAsync()
-    {
-        var username = "lockout." + Guid.NewGuid().ToString("N")[..8];
-        await using var scope = hub.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        var person = new Person
-        {
-            Id = Guid.NewGuid(),
-            Pivot = new() { GivenName = "Lock", FamilyName = "Out", Birthdate = new DateOnly(1970, 1, 1) },
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        var account = new RegistryAccount { PersonId = person.Id, Username = username, PasswordHash = "", CreatedAt = DateTimeOffset.UtcNow };
-        account.PasswordHash = new PasswordHasher<RegistryAccount>().HashPassword(account, "Demo-Passw0rd!");
-        db.People.Add(person);
-        db.RegistryAccounts.Add(account);
-        await db.SaveChangesAsync();
-        return username;
-    }
+    private Task<string> CreateAccountAsync() => RegistryPeople.InsertAsync(hub, "lockout");
 
     private static string Alert(string html)
     {
