@@ -22,7 +22,12 @@ public sealed class HubSession
 
     public DateTimeOffset AuthenticatedAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The absolute end: <c>Hub:Sessions:AbsoluteHours</c> after it began.</summary>
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>The idle end: <c>Hub:Sessions:IdleMinutes</c> after its last use, never past <see cref="ExpiresAt"/>.</summary>
+    public DateTimeOffset IdleExpiresAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
 }
 
@@ -37,6 +42,7 @@ internal sealed class HubSessionConfiguration : IEntityTypeConfiguration<HubSess
         builder.Property(s => s.Amr).HasMaxLength(100);
         builder.HasIndex(s => s.PersonId);
         builder.HasIndex(s => s.ExpiresAt);
+        builder.HasIndex(s => s.IdleExpiresAt);
         builder.HasOne<Person>().WithMany().HasForeignKey(s => s.PersonId).OnDelete(DeleteBehavior.Cascade);
     }
 }

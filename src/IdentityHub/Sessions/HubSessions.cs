@@ -5,14 +5,17 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Sessions;
 
 /// <summary>Starts, finds and ends a person's single-sign-on session (cookie in the browser, row in the database).</summary>
-public sealed class HubSessions(HubDbContext db, TimeProvider time)
+public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<SessionOptions> options)
 {
     public const string Scheme = "HubSession";
-    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
+
+    /// <summary>A use moves the idle end only when it is this much later than the last move: one write a minute at most.</summary>
+    private static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Writes the session's row; the browser holds nothing yet. <see cref="SignInAsync"/> gives it the cookie once the
@@ -31,7 +34,8 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
             Amr = amr,
             AuthenticatedAt = authenticatedAt,
             CreatedAt = now,
-            ExpiresAt = now + Lifetime,
+            ExpiresAt = now + options.Value.Absolute,
+            IdleExpiresAt = Min(now + options.Value.Idle, now + options.Value.Absolute),
         };
         db.HubSessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
@@ -50,19 +54,37 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time)
     public async Task DiscardAsync(HubSession session, CancellationToken cancellationToken) =>
         await db.HubSessions.Where(s => s.Id == session.Id).ExecuteDeleteAsync(cancellationToken);
 
-    /// <summary>The browser's session, if the database still says it is active.</summary>
+    /// <summary>
+    /// The browser's session, if the database still says it is active (not ended, not idle too long, not past its
+    /// absolute end); finding it is a use, which moves its idle end on every instance.
+    /// </summary>
     public async Task<HubSession?> FindCurrentAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var result = await http.AuthenticateAsync(Scheme);
         var id = result.Principal?.FindFirstValue(SessionClaim);
-        return id is null ? null : await FindActiveAsync(id, cancellationToken);
+        if (id is null || await FindActiveAsync(id, cancellationToken) is not { } session)
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        var idleEnd = Min(now + options.Value.Idle, session.ExpiresAt);
+        if (idleEnd - session.IdleExpiresAt >= TouchGranularity)
+        {
+            await db.HubSessions.Where(s => s.Id == id && s.EndedAt == null && s.IdleExpiresAt < idleEnd)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.IdleExpiresAt, idleEnd), cancellationToken);
+            session.IdleExpiresAt = idleEnd;
+        }
+        return session;
     }
 
     public async Task<HubSession?> FindActiveAsync(string id, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return await db.HubSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.EndedAt == null && s.ExpiresAt > now, cancellationToken);
+        return await db.HubSessions.AsNoTracking()
+            .FirstOrDefaultAsync(s => s.Id == id && s.EndedAt == null && s.ExpiresAt > now && s.IdleExpiresAt > now, cancellationToken);
     }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     public async Task EndCurrentAsync(HttpContext http, CancellationToken cancellationToken)
     {

@@ -9,6 +9,8 @@ internal static class SessionsSetup
     {
         var hub = HubEnvironment.Options(builder);
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
+        builder.Services.AddValidatedOptions<SessionOptions, SessionOptionsValidator>(SessionOptions.Section);
+        var absolute = (builder.Configuration.GetSection(SessionOptions.Section).Get<SessionOptions>() ?? new SessionOptions()).Absolute;
         builder.Services.AddScoped<HubSessions>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredSessions>();
         builder.Services.AddAuthentication(HubSessions.Scheme)
@@ -19,7 +21,8 @@ internal static class SessionsSetup
                 // Lax: the session must travel on the top-level redirect from a service to /connect/authorize.
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.Cookie.SecurePolicy = requireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-                options.ExpireTimeSpan = HubSessions.Lifetime;
+                // The cookie names the row and lives no longer than its absolute end; the row says whether it is idle.
+                options.ExpireTimeSpan = absolute;
                 options.SlidingExpiration = false;
                 options.Events = new CookieAuthenticationEvents
                 {

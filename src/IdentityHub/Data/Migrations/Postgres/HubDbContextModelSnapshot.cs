@@ -515,6 +515,9 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset>("IdleExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
 
@@ -526,6 +529,8 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("IdleExpiresAt");
 
                     b.HasIndex("PersonId");
 
