@@ -50,6 +50,24 @@ public sealed class PairwiseSubjectFlowTests(SqliteHub hub) : IClassFixture<Sqli
         Assert.NotEqual(taxSub, demoSub);
     }
 
+    [Fact]
+    public async Task SingleSignOn_ToAServiceOfAnotherSector_NeedsNoPassword_AndGivesAnotherSubjectInTheSameSession()
+    {
+        var tax = await RegisterAsync("tax.gov.vn");
+        using var browser = hub.CreateBrowser();
+        using var http = hub.CreateApiClient();
+        var demo = OidcClient.Demo();
+        var first = await demo.RedeemAsync(http, (await demo.LoginAsync(browser, url: demo.AuthorizeUrl("openid")))["code"]);
+
+        // One password entry: the second service's request goes straight back to it with a code.
+        var silent = await browser.NavigateAsync(tax.AuthorizeUrl("openid"));
+        var second = await tax.RedeemAsync(http, tax.CallbackParameters(silent)["code"]);
+
+        Assert.NotEqual(first.IdTokenJwt.Subject, second.IdTokenJwt.Subject);
+        Assert.Equal(first.IdTokenJwt.GetClaim("sid").Value, second.IdTokenJwt.GetClaim("sid").Value);
+        Assert.Equal(first.IdTokenJwt.GetClaim("auth_time").Value, second.IdTokenJwt.GetClaim("auth_time").Value);
+    }
+
     private async Task<string> SubjectAsync(OidcClient client)
     {
         using var browser = hub.CreateBrowser();
