@@ -32,6 +32,7 @@ internal static class HostingSetup
         builder.Services.AddRazorPages();
         // Vietnamese and French text is written as characters, not as numeric entities.
         builder.Services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
+        builder.Services.AddOptions<ExpiredRecordsCleanupOptions>();
         builder.Services.AddHostedService<ExpiredRecordsCleanup>();
 
         builder.Services.AddHealthChecks()

@@ -1,6 +1,5 @@
 using IdentityHub.Data;
 using IdentityHub.Hosting;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Login;
 
@@ -26,7 +25,7 @@ internal static class LoginSetup
     /// <summary>Journeys past their 15 minutes: nothing can resume them any more.</summary>
     private sealed class ExpiredJourneys(HubDbContext db) : IExpiredRecords
     {
-        public async Task DeleteAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-            await db.LoginJourneys.Where(j => j.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+        public Task DeleteAsync(DateTimeOffset now, ExpiredRecordsBatches batches, CancellationToken cancellationToken) =>
+            batches.DeleteAsync(db.LoginJourneys.Where(j => j.ExpiresAt < now), j => j.Id, cancellationToken);
     }
 }

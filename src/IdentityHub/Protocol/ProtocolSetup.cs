@@ -3,6 +3,7 @@ using IdentityHub.Hosting;
 using IdentityHub.Subjects;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -117,13 +118,31 @@ internal static class ProtocolSetup
     }
 }
 
-/// <summary>OpenIddict's tokens and authorizations expired or revoked more than a day ago.</summary>
-internal sealed class ExpiredTokens(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations) : IExpiredRecords
+/// <summary>
+/// OpenIddict's tokens and authorizations that stopped working more than a day ago, under the conditions of
+/// OpenIddict's own PruneAsync (which the hub no longer calls: it runs up to a thousand batches in one call, reads the
+/// system clock, and knows nothing of the run's time budget): tokens revoked, redeemed or expired, or whose
+/// authorization is no longer valid; then authorizations revoked, or ad-hoc, that no token refers to any more.
+/// Permanent authorizations (consents) stay while valid.
+/// </summary>
+internal sealed class ExpiredTokens(HubDbContext db) : IExpiredRecords
 {
-    public async Task DeleteAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task DeleteAsync(DateTimeOffset now, ExpiredRecordsBatches batches, CancellationToken cancellationToken)
     {
-        var threshold = now - ExpiredRecordsCleanup.Retention;
-        await tokens.PruneAsync(threshold, cancellationToken);
-        await authorizations.PruneAsync(threshold, cancellationToken);
+        var threshold = (now - ExpiredRecordsCleanup.Retention).UtcDateTime;
+        var utcNow = now.UtcDateTime;
+        await batches.DeleteAsync(
+            db.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.CreationDate < threshold
+                && ((t.Status != Statuses.Inactive && t.Status != Statuses.Valid)
+                    || (t.Authorization != null && t.Authorization.Status != Statuses.Valid)
+                    || t.ExpirationDate < utcNow)),
+            t => t.Id,
+            cancellationToken);
+        await batches.DeleteAsync(
+            db.Set<OpenIddictEntityFrameworkCoreAuthorization>().Where(a => a.CreationDate < threshold
+                && (a.Status != Statuses.Valid || a.Type == AuthorizationTypes.AdHoc)
+                && !a.Tokens.Any()),
+            a => a.Id,
+            cancellationToken);
     }
 }

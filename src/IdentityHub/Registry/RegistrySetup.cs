@@ -52,12 +52,12 @@ internal static class RegistrySetup
     /// </summary>
     private sealed class ExpiredRegistryRecords(HubDbContext db) : IExpiredRecords
     {
-        public async Task DeleteAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        public async Task DeleteAsync(DateTimeOffset now, ExpiredRecordsBatches batches, CancellationToken cancellationToken)
         {
             var forgiven = now - AccountLocks.Forgiveness;
-            await db.SignInThrottles.Where(t => t.LastFailureAt < forgiven && (t.LockedUntil == null || t.LockedUntil < now)).ExecuteDeleteAsync(cancellationToken);
-            await db.SecondFactorChallenges.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
-            await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+            await batches.DeleteAsync(db.SignInThrottles.Where(t => t.LastFailureAt < forgiven && (t.LockedUntil == null || t.LockedUntil < now)), t => t.Key, cancellationToken);
+            await batches.DeleteAsync(db.SecondFactorChallenges.Where(c => c.ExpiresAt < now), c => c.JourneyId, cancellationToken);
+            await batches.DeleteAsync(db.PasskeyCeremonies.Where(c => c.ExpiresAt < now), c => c.Id, cancellationToken);
         }
     }
 }
