@@ -215,5 +215,6 @@ public sealed class ExpiredRecordsCleanupTests(SqliteHub hub) : IClassFixture<Sq
         AuthenticatedAt = expires.AddHours(-1),
         CreatedAt = expires.AddHours(-1),
         ExpiresAt = expires,
+        IdleExpiresAt = expires,
     };
 }
