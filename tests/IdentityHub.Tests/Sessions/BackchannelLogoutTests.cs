@@ -87,6 +87,54 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SampleService_LoggedOutElsewhere_IsLoggedOutByBackchannel_AndAsksForALoginAgain()
+    {
+        var hubUrl = $"http://localhost:{Loopback.FreePort()}";
+        await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite),
+            new(FastRetries) { ["Hub:Issuer"] = hubUrl + "/", ["urls"] = hubUrl });
+        hub.UseKestrel();
+        hub.StartServer();
+        await using var first = await SampleServiceFactory.StartAsync(hub, hubUrl, "sample-first");
+        await using var second = await SampleServiceFactory.StartAsync(hub, hubUrl, "sample-second", host: "127.0.0.1");
+        await using (var scope = hub.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+            var row = await db.RelyingParties.SingleAsync(r => r.ClientId == "sample-second");
+            row.BackchannelLogoutUri = new Uri(second.Url + "/backchannel-logout");
+            await db.SaveChangesAsync();
+        }
+
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true });
+        using var signIn = await browser.GetAsync(first.Url + "/login?lang=en");
+        var fields = (await Browser.Page.ReadAsync(signIn)).HiddenFields();
+        fields["Input.Username"] = "demo.citizen";
+        fields["Input.Password"] = "Demo-Passw0rd!";
+        using var firstProfile = await browser.PostAsync(signIn.RequestMessage!.RequestUri, new FormUrlEncodedContent(fields));
+        Assert.Equal(first.Url + "/profile", firstProfile.RequestMessage!.RequestUri!.AbsoluteUri);
+        // Single sign-on: the second service is logged in without a password.
+        using var secondLogin = await browser.GetAsync(second.Url + "/login?lang=en");
+        Assert.Equal(second.Url + "/profile", secondLogin.RequestMessage!.RequestUri!.AbsoluteUri);
+
+        // Log out at the first service: its logout form, then the hub's end-session endpoint, then back.
+        var profilePage = await Browser.Page.ReadAsync(firstProfile);
+        using var loggedOut = await browser.PostAsync(first.Url + "/logout", new FormUrlEncodedContent(profilePage.HiddenFields()));
+        Assert.Equal(HttpStatusCode.OK, loggedOut.StatusCode);
+        Assert.Equal(first.Url + "/", loggedOut.RequestMessage!.RequestUri!.AbsoluteUri);
+
+        // The second service has been told: its next page asks for a login, which the hub asks with a password.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        string? landed;
+        do
+        {
+            await Task.Delay(200);
+            using var next = await browser.GetAsync(second.Url + "/profile");
+            landed = next.RequestMessage!.RequestUri!.AbsoluteUri;
+        }
+        while (landed.StartsWith(second.Url, StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+        Assert.StartsWith(hubUrl + "/registry/signin", landed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeadAndSlowServices_DoNotDelayLogout_AndAreRetriedWithBackoffUntilAbandoned()
     {
         await using var hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, FastRetries);
