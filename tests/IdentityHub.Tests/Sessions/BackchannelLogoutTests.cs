@@ -186,12 +186,14 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
         Assert.True(secondGap - firstGap >= TimeSpan.FromSeconds(0.4), $"{firstGap} then {secondGap}");
     }
 
-    [Fact]
-    public async Task TwoInstancesOnOneDatabase_DeliverEachTokenOnce()
+    [Theory]
+    [InlineData(HubDatabase.Postgres)]
+    [InlineData(HubDatabase.Sqlite)]
+    public async Task TwoInstancesOnOneDatabase_DeliverEachTokenOnce(HubDatabase database)
     {
-        var connection = await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite);
-        await using var first = new HubFactory(HubDatabase.Sqlite, connection, FastRetries);
-        await using var second = new HubFactory(HubDatabase.Sqlite, connection, FastRetries);
+        var connection = await HubFactory.NewDatabaseAsync(database);
+        await using var first = new HubFactory(database, connection, FastRetries);
+        await using var second = new HubFactory(database, connection, FastRetries);
         _ = first.Services;
         _ = second.Services;
 
