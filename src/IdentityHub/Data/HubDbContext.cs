@@ -30,6 +30,8 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<DeploymentSecret> DeploymentSecrets => Set<DeploymentSecret>();
     public DbSet<LoginJourney> LoginJourneys => Set<LoginJourney>();
     public DbSet<HubSession> HubSessions => Set<HubSession>();
+    public DbSet<SessionParticipant> SessionParticipants => Set<SessionParticipant>();
+    public DbSet<BackchannelLogout> BackchannelLogouts => Set<BackchannelLogout>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

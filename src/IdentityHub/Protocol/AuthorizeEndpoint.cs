@@ -20,7 +20,7 @@ internal static class AuthorizeEndpoint
 {
     public const string IdpHintParameter = "idp_hint";
 
-    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, LoginJourneys journeys, ClaimsIssuance issuance, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, LoginJourneys journeys, ClaimsIssuance issuance, HubSessions sessions, CancellationToken cancellationToken)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
@@ -39,12 +39,19 @@ internal static class AuthorizeEndpoint
         {
             LoginDecision.SignIn signIn when !await HintNamesAsync(http, db, request, signIn.Session, cancellationToken)
                 => Refuse(HubErrors.LoginRequired, "The ID token hint names another person than the one signed in."),
-            LoginDecision.SignIn signIn => Results.SignIn(await issuance.CreatePrincipalAsync(request, signIn.Session, service?.SectorIdentifier, cancellationToken),
-                authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme),
+            LoginDecision.SignIn signIn => await SignInAsync(request, signIn.Session, service?.SectorIdentifier, issuance, sessions, cancellationToken),
             LoginDecision.Redirect redirect => Results.Redirect(redirect.Url),
             LoginDecision.Refuse refuse => Refuse(refuse.Error, refuse.Description),
             _ => throw new InvalidOperationException($"Unknown login decision {decision}."),
         };
+    }
+
+    private static async Task<IResult> SignInAsync(OpenIddictRequest request, HubSession session, string? sector, ClaimsIssuance issuance, HubSessions sessions, CancellationToken cancellationToken)
+    {
+        var principal = await issuance.CreatePrincipalAsync(request, session, sector, cancellationToken);
+        // Logout tells every service of the session, by the subject it knows (docs/integration.md, "Logout").
+        await sessions.RecordParticipantAsync(session.Id, request.ClientId!, principal.GetClaim(Claims.Subject)!, cancellationToken);
+        return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
     /// <summary>

@@ -197,6 +197,9 @@ internal static class ProtocolHandlers
             context.Metadata[Metadata.AuthorizationResponseIssParameterSupported] = true;
             // Honoured within the scopes a service is allowed, and for an essential acr (docs/integration.md, "Scopes and claims").
             context.Metadata[Metadata.ClaimsParameterSupported] = true;
+            // Logout tokens carry sid (docs/integration.md, "Logout").
+            context.Metadata["backchannel_logout_supported"] = true;
+            context.Metadata["backchannel_logout_session_supported"] = true;
             return default;
         }
     }

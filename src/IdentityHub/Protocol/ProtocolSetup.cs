@@ -1,5 +1,6 @@
 using IdentityHub.Data;
 using IdentityHub.Hosting;
+using IdentityHub.Sessions;
 using IdentityHub.Subjects;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -91,6 +92,7 @@ internal static class ProtocolSetup
         // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
         builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();
+        builder.Services.AddScoped<IBackchannelLogoutTokens, BackchannelLogoutTokens>();
         builder.Services.AddScoped<LostRedemptions>();
         builder.Services.AddSingleton<MetadataCache>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredTokens>();

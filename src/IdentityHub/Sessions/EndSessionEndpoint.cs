@@ -28,7 +28,14 @@ internal static class EndSessionEndpoint
                 request.GetParameters().Select(p => new KeyValuePair<string, string?>(p.Key, (string?)p.Value))).ToUriComponent());
         }
 
-        await sessions.EndCurrentAsync(http, cancellationToken);
+        // The service that asked is the hint's audience (OpenIddict checked it was issued by the hub), else client_id.
+        var initiating = request.ClientId;
+        if (!string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            var hint = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            initiating = hint.Principal?.GetAudiences().FirstOrDefault() ?? initiating;
+        }
+        await sessions.LogOutAsync(http, initiating, cancellationToken);
         if (string.IsNullOrEmpty(request.PostLogoutRedirectUri))
         {
             return Results.Redirect("/logout/done");

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace IdentityHub.Sessions;
 
 /// <summary>Starts, finds and ends a person's single-sign-on session (cookie in the browser, row in the database).</summary>
-public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<SessionOptions> options)
+public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<SessionOptions> options, IBackchannelLogoutTokens backchannel, BackchannelLogoutSignal signal)
 {
     public const string Scheme = "HubSession";
 
@@ -95,6 +95,70 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             await db.HubSessions.Where(s => s.Id == id && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
         }
         await http.SignOutAsync(Scheme);
+    }
+
+    /// <summary>
+    /// RP-initiated logout: ends the browser's session and, in the same transaction, queues a back-channel logout for
+    /// every other service the session gave a code to that registered a <c>backchannelLogoutUri</c>. Nothing is sent
+    /// here: the sender delivers them, so a slow or dead service never delays the person's logout.
+    /// </summary>
+    /// <param name="initiatingClientId">The service that asked for the logout: it knows already, and is not called.</param>
+    public async Task LogOutAsync(HttpContext http, string? initiatingClientId, CancellationToken cancellationToken)
+    {
+        var result = await http.AuthenticateAsync(Scheme);
+        if (result.Principal?.FindFirstValue(SessionClaim) is { } id)
+        {
+            var now = time.GetUtcNow();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Only the request that ends the session queues its logouts: two logouts at once notify once.
+            var ended = await db.HubSessions.Where(s => s.Id == id && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
+            if (ended == 1)
+            {
+                var participants = await db.SessionParticipants.AsNoTracking()
+                    .Where(p => p.SessionId == id && p.ClientId != initiatingClientId).ToListAsync(cancellationToken);
+                var uris = participants.Count == 0 ? new Dictionary<string, string>()
+                    : await backchannel.LogoutUrisAsync([.. participants.Select(p => p.ClientId)], cancellationToken);
+                foreach (var participant in participants.Where(p => uris.ContainsKey(p.ClientId)))
+                {
+                    db.BackchannelLogouts.Add(new BackchannelLogout
+                    {
+                        Id = Guid.NewGuid(),
+                        ClientId = participant.ClientId,
+                        Uri = uris[participant.ClientId],
+                        SessionId = id,
+                        Subject = participant.Subject,
+                        CreatedAt = now,
+                        NextAttemptAt = now,
+                    });
+                }
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            signal.Notify();
+        }
+        await http.SignOutAsync(Scheme);
+    }
+
+    /// <summary>
+    /// Records that <paramref name="clientId"/> is being given a code from <paramref name="sessionId"/> for the person
+    /// it knows as <paramref name="subject"/>, so that logout can tell it (see <see cref="LogOutAsync"/>).
+    /// </summary>
+    public async Task RecordParticipantAsync(string sessionId, string clientId, string subject, CancellationToken cancellationToken)
+    {
+        if (await db.SessionParticipants.AnyAsync(p => p.SessionId == sessionId && p.ClientId == clientId, cancellationToken))
+        {
+            return;
+        }
+        var entry = db.SessionParticipants.Add(new SessionParticipant { SessionId = sessionId, ClientId = clientId, Subject = subject, CreatedAt = time.GetUtcNow() });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The same service's other request in this session recorded it first: one row is all logout needs.
+            entry.State = EntityState.Detached;
+        }
     }
 
     private const string SessionClaim = "sid";

@@ -13,6 +13,16 @@ internal static class SessionsSetup
         var absolute = (builder.Configuration.GetSection(SessionOptions.Section).Get<SessionOptions>() ?? new SessionOptions()).Absolute;
         builder.Services.AddScoped<HubSessions>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredSessions>();
+        builder.Services.AddOptions<BackchannelLogoutOptions>().Bind(builder.Configuration.GetSection("Hub:BackchannelLogout"))
+            .Validate(o => o.MaxAttempts > 0 && o.BatchSize > 0 && o.Timeout > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero && o.FirstRetry >= TimeSpan.Zero,
+                "Hub:BackchannelLogout needs positive MaxAttempts, BatchSize, Timeout and PollInterval.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<BackchannelLogoutSignal>();
+        builder.Services.AddHostedService<BackchannelLogoutSender>();
+        // The sender's own deadline (BackchannelLogoutOptions.Timeout) bounds each call; no redirects: a logout
+        // token goes to the registered address only.
+        builder.Services.AddHttpClient(BackchannelLogoutSender.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         builder.Services.AddAuthentication(HubSessions.Scheme)
             .AddCookie(HubSessions.Scheme, options =>
             {

@@ -27,9 +27,10 @@ public sealed class SampleServiceFactory(Dictionary<string, string?> settings) :
     /// Registers a client for a sample service on a free loopback port at <paramref name="hub"/> (sector localhost),
     /// then starts that service on Kestrel against the hub at <paramref name="hubUrl"/>.
     /// </summary>
-    public static async Task<SampleServiceFactory> StartAsync(HubFactory hub, string hubUrl, string clientId)
+    /// <param name="host">Two services in one test need two hosts: cookies ignore the port, and both use the same cookie names.</param>
+    public static async Task<SampleServiceFactory> StartAsync(HubFactory hub, string hubUrl, string clientId, string host = "localhost")
     {
-        var url = $"http://localhost:{Loopback.FreePort()}";
+        var url = $"http://{host}:{Loopback.FreePort()}";
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = clientId,

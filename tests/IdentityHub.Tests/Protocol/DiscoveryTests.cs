@@ -34,8 +34,9 @@ public sealed class DiscoveryTests(SqliteHub hub) : IClassFixture<SqliteHub>
         Assert.DoesNotContain("enterprise", Values("scopes_supported"));
         Assert.DoesNotContain(Values("claims_supported"), c => c.StartsWith("enterprise_", StringComparison.Ordinal));
         Assert.True(document.GetProperty("claims_parameter_supported").GetBoolean());
+        Assert.True(document.GetProperty("backchannel_logout_supported").GetBoolean());
+        Assert.True(document.GetProperty("backchannel_logout_session_supported").GetBoolean());
         // Not implemented yet, so not advertised.
-        Assert.False(document.TryGetProperty("backchannel_logout_supported", out _));
         Assert.DoesNotContain("consent", Values("prompt_values_supported"));
     }
 
