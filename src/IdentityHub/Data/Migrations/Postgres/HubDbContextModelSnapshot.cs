@@ -487,6 +487,54 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.ToTable("SignInThrottles", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Sessions.BackchannelLogout", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("AbandonedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SessionId")
+                        .IsRequired()
+                        .HasMaxLength(43)
+                        .HasColumnType("character varying(43)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Uri")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NextAttemptAt");
+
+                    b.ToTable("BackchannelLogouts", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Sessions.HubSession", b =>
                 {
                     b.Property<string>("Id")
@@ -535,6 +583,29 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.HasIndex("PersonId");
 
                     b.ToTable("HubSessions", (string)null);
+                });
+
+            modelBuilder.Entity("IdentityHub.Sessions.SessionParticipant", b =>
+                {
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(43)
+                        .HasColumnType("character varying(43)");
+
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("SessionId", "ClientId");
+
+                    b.ToTable("SessionParticipants", (string)null);
                 });
 
             modelBuilder.Entity("IdentityHub.Subjects.Person", b =>
@@ -890,6 +961,15 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.HasOne("IdentityHub.Subjects.Person", null)
                         .WithMany()
                         .HasForeignKey("PersonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IdentityHub.Sessions.SessionParticipant", b =>
+                {
+                    b.HasOne("IdentityHub.Sessions.HubSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
