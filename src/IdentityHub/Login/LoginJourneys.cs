@@ -63,7 +63,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             return new LoginDecision.Refuse(HubErrors.LoginRequired, "The person must authenticate.");
         }
         LocalizationSetup.RememberUiLocales(http, request.UiLocales);
-        var journey = await StartAsync(http, request, cancellationToken);
+        var journey = await StartAsync(http, request, returnPath: null, cancellationToken);
         return new LoginDecision.Redirect(FirstStep(journey, offered, request.IdpHint));
     }
 
@@ -88,20 +88,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         {
             return new HubPageAccess(null, ErrorUrl(HubErrors.NoSourceForLevel));
         }
-        var now = time.GetUtcNow();
-        var journey = new LoginJourney
-        {
-            Id = NewId(),
-            BrowserBinding = BindingOf(http, create: true)!,
-            ClientId = LoginJourney.HubPagesClientId,
-            AuthorizeQuery = "",
-            AskedAcr = askedAcr,
-            ReturnPath = returnPath,
-            CreatedAt = now,
-            ExpiresAt = now + Lifetime,
-        };
-        db.LoginJourneys.Add(journey);
-        await db.SaveChangesAsync(cancellationToken);
+        var journey = await StartAsync(http, new LoginRequest(LoginJourney.HubPagesClientId, askedAcr, PromptNone: false, ForceAuthentication: false,
+            MaxAge: null, IdpHint: null, UiLocales: null, LoginHint: null, ResumedJourney: null, Query: ""), returnPath, cancellationToken);
         return new HubPageAccess(null, FirstStep(journey, offered, null));
     }
 
@@ -198,7 +186,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     public static string ErrorUrl(HubError error, string? journeyId = null) =>
         $"/error/{error.Code}" + (journeyId is null ? "" : $"?journey={Uri.EscapeDataString(journeyId)}");
 
-    private async Task<LoginJourney> StartAsync(HttpContext http, LoginRequest request, CancellationToken cancellationToken)
+    /// <param name="returnPath">The hub page the journey is for; null for a service's authorization request.</param>
+    private async Task<LoginJourney> StartAsync(HttpContext http, LoginRequest request, string? returnPath, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var journey = new LoginJourney
@@ -211,6 +200,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             ForceAuthentication = request.ForceAuthentication,
             MaxAge = request.MaxAge,
             LoginHint = request.LoginHint is { Length: > 0 and <= LoginJourney.LoginHintMaxLength } hint ? hint : null,
+            ReturnPath = returnPath,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };

@@ -14,6 +14,9 @@ namespace IdentityHub.Registry;
 /// </summary>
 public sealed class AccountHolders(HubDbContext db, LoginJourneys journeys, RegistryLogin registry)
 {
+    /// <summary>The person's security page, where their factors are changed and where such changes lead back to.</summary>
+    public const string SecurityPath = "/account/security";
+
     public async Task<AccountHolderAccess> FindAsync(HttpContext http, string returnPath, CancellationToken cancellationToken)
     {
         var access = await journeys.HubPageAsync(http, null, returnPath, cancellationToken);

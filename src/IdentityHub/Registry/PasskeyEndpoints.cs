@@ -16,14 +16,14 @@ namespace IdentityHub.Registry;
 /// </summary>
 internal static class PasskeyEndpoints
 {
-    public const string SecurityPath = "/account/security";
-
     // As the admin API: a property given twice is refused rather than resolved by whichever value the parser keeps.
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowDuplicateProperties = false };
 
     public static void Map(WebApplication app)
     {
-        var group = app.MapGroup("/registry/passkeys").RequireRateLimiting(RegistryRateLimits.PolicyName).ExcludeFromDescription();
+        var group = app.MapGroup("/registry/passkeys").RequireRateLimiting(RegistryRateLimits.PolicyName).ExcludeFromDescription()
+            .AddEndpointFilter(async (context, next) =>
+                await RefuseForgedAsync(context.HttpContext, context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>()) ?? await next(context));
         group.MapPost("/signin/options", SignInOptionsAsync);
         group.MapPost("/signin", SignInAsync);
         group.MapPost("/second-factor/options", SecondFactorOptionsAsync);
@@ -32,13 +32,9 @@ internal static class PasskeyEndpoints
         group.MapPost("/registration", RegistrationAsync);
     }
 
-    private static async Task<IResult> SignInOptionsAsync(HttpContext http, string? journey, AuthenticationStep step, Passkeys passkeys, IAntiforgery antiforgery,
+    private static async Task<IResult> SignInOptionsAsync(HttpContext http, string? journey, AuthenticationStep step, Passkeys passkeys,
         CancellationToken cancellationToken)
     {
-        if (await RefuseForgedAsync(http, antiforgery) is { } forged)
-        {
-            return forged;
-        }
         var visit = await step.BeginAsync(http, journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
         if (visit.Pending is not { } pending)
         {
@@ -48,12 +44,8 @@ internal static class PasskeyEndpoints
     }
 
     private static async Task<IResult> SignInAsync(HttpContext http, string? journey, AuthenticationStep step, Passkeys passkeys, RegistryLogin registry,
-        IAntiforgery antiforgery, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
-        if (await RefuseForgedAsync(http, antiforgery) is { } forged)
-        {
-            return forged;
-        }
         if (await ReadAsync<AssertionAnswer>(http, cancellationToken) is not { Credential.Response: not null } answer)
         {
             return Malformed();
@@ -72,14 +64,10 @@ internal static class PasskeyEndpoints
         return Redirect(http, await registry.CompleteWithPasskeyAsync(http, pending, personId, cancellationToken));
     }
 
-    private static async Task<IResult> SecondFactorOptionsAsync(HttpContext http, string? journey, AuthenticationStep step, RegistryLogin registry, Passkeys passkeys,
-        IAntiforgery antiforgery, CancellationToken cancellationToken)
+    private static async Task<IResult> SecondFactorOptionsAsync(HttpContext http, string? journey, RegistryLogin registry, Passkeys passkeys,
+        CancellationToken cancellationToken)
     {
-        if (await RefuseForgedAsync(http, antiforgery) is { } forged)
-        {
-            return forged;
-        }
-        var (pending, factor, elsewhere) = await FindSecondFactorAsync(http, journey, step, registry, cancellationToken);
+        var (pending, factor, elsewhere) = await FindSecondFactorAsync(http, journey, registry, cancellationToken);
         if (elsewhere is not null)
         {
             return elsewhere;
@@ -87,18 +75,14 @@ internal static class PasskeyEndpoints
         return Options(await passkeys.BeginAssertionAsync(pending!.JourneyId, factor!.PersonId, cancellationToken));
     }
 
-    private static async Task<IResult> SecondFactorAsync(HttpContext http, string? journey, AuthenticationStep step, RegistryLogin registry, Passkeys passkeys,
-        AccountLocks locks, RegistryRateLimits limits, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    private static async Task<IResult> SecondFactorAsync(HttpContext http, string? journey, RegistryLogin registry, Passkeys passkeys,
+        AccountLocks locks, RegistryRateLimits limits, CancellationToken cancellationToken)
     {
-        if (await RefuseForgedAsync(http, antiforgery) is { } forged)
-        {
-            return forged;
-        }
         if (await ReadAsync<AssertionAnswer>(http, cancellationToken) is not { Credential.Response: not null } answer)
         {
             return Malformed();
         }
-        var (pending, factor, elsewhere) = await FindSecondFactorAsync(http, journey, step, registry, cancellationToken);
+        var (pending, factor, elsewhere) = await FindSecondFactorAsync(http, journey, registry, cancellationToken);
         if (elsewhere is not null)
         {
             return elsewhere;
@@ -115,13 +99,9 @@ internal static class PasskeyEndpoints
         return Redirect(http, await registry.CompleteAsync(http, pending, factor, SecondFactorStage.Verify, RegistryLogin.PasswordAndPasskeyAmr, cancellationToken));
     }
 
-    private static async Task<IResult> RegistrationOptionsAsync(HttpContext http, AccountHolders holders, Passkeys passkeys, IAntiforgery antiforgery,
+    private static async Task<IResult> RegistrationOptionsAsync(HttpContext http, AccountHolders holders, Passkeys passkeys,
         CancellationToken cancellationToken)
     {
-        if (await RefuseForgedAsync(http, antiforgery) is { } forged)
-        {
-            return forged;
-        }
         var (holder, refused) = await AccountHolderAsync(http, holders, cancellationToken);
         if (refused is not null)
         {
@@ -131,12 +111,8 @@ internal static class PasskeyEndpoints
     }
 
     private static async Task<IResult> RegistrationAsync(HttpContext http, AccountHolders holders, Passkeys passkeys, AccountLocks locks, RegistryRateLimits limits,
-        IAntiforgery antiforgery, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
-        if (await RefuseForgedAsync(http, antiforgery) is { } forged)
-        {
-            return forged;
-        }
         if (await ReadAsync<RegistrationAnswer>(http, cancellationToken) is not { Credential.Response: not null } answer)
         {
             return Malformed();
@@ -151,28 +127,21 @@ internal static class PasskeyEndpoints
             return TooManyAttempts(http, retryAfter);
         }
         var outcome = await passkeys.FinishRegistrationAsync(holder.PersonId, answer.Ceremony, answer.Credential, answer.Name, cancellationToken);
-        return outcome.PersonId is null ? Failure(outcome.Failure) : Redirect(http, SecurityPath + "?notice=passkey-added");
+        return outcome.PersonId is null ? Failure(outcome.Failure) : Redirect(http, AccountHolders.SecurityPath + "?notice=passkey-added");
     }
 
     /// <summary>The journey's pending second factor, as the second-factor page finds it.</summary>
     private static async Task<(PendingAuthentication? Pending, PendingFactor? Factor, IResult? Elsewhere)> FindSecondFactorAsync(HttpContext http, string? journey,
-        AuthenticationStep step, RegistryLogin registry, CancellationToken cancellationToken)
+        RegistryLogin registry, CancellationToken cancellationToken)
     {
-        var visit = await step.BeginAsync(http, journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
-        if (visit.Pending is not { } pending)
-        {
-            return (null, null, Elsewhere(http, visit.Elsewhere!));
-        }
-        // No password was checked for this journey (or too long ago): the sign-in page comes first.
-        return await registry.FindChallengeAsync(pending, SecondFactorStage.Verify, cancellationToken) is { } factor
-            ? (pending, factor, null)
-            : (null, null, Elsewhere(http, RegistryLogin.SignInUrl(pending.JourneyId)));
+        var visit = await registry.VisitAsync(http, journey, SecondFactorStage.Verify, cancellationToken);
+        return visit.Factor is null ? (null, null, Elsewhere(http, visit.Elsewhere!)) : (visit.Pending, visit.Factor, null);
     }
 
     /// <summary>The signed-in person with a registry account, at the level <see cref="AccountHolders"/> requires.</summary>
     private static async Task<(AccountHolder? Holder, IResult? Refused)> AccountHolderAsync(HttpContext http, AccountHolders holders, CancellationToken cancellationToken)
     {
-        var access = await holders.FindAsync(http, SecurityPath, cancellationToken);
+        var access = await holders.FindAsync(http, AccountHolders.SecurityPath, cancellationToken);
         if (access.Holder is not { } holder)
         {
             return (null, Problem(http, StatusCodes.Status401Unauthorized, "signed_out",

@@ -74,8 +74,25 @@ public sealed class RegistryLogin(HubDbContext db, AuthenticationStep step, Acco
         return stage == SecondFactorStage.Verify ? SecondFactorUrl(pending.JourneyId) : EnrolUrl(pending.JourneyId);
     }
 
-    /// <summary>The journey's second-factor step at <paramref name="stage"/>: whose it is, or null when there is none.</summary>
-    public async Task<PendingFactor?> FindChallengeAsync(PendingAuthentication pending, SecondFactorStage stage, CancellationToken cancellationToken)
+    /// <summary>
+    /// This browser's journey <paramref name="journeyId"/> at its second-factor step <paramref name="stage"/>: the
+    /// pending authentication and whose factor it waits for; else where the browser goes instead (the journey's own
+    /// answer, or the sign-in page when no password was checked for it, or too long ago). Every page and call of the
+    /// step starts here.
+    /// </summary>
+    public async Task<SecondFactorVisit> VisitAsync(HttpContext http, string? journeyId, SecondFactorStage stage, CancellationToken cancellationToken)
+    {
+        var visit = await step.BeginAsync(http, journeyId, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
+        if (visit.Pending is not { } pending)
+        {
+            return new SecondFactorVisit(null, null, visit.Elsewhere);
+        }
+        return await FindChallengeAsync(pending, stage, cancellationToken) is { } factor
+            ? new SecondFactorVisit(pending, factor, null)
+            : new SecondFactorVisit(null, null, SignInUrl(pending.JourneyId));
+    }
+
+    private async Task<PendingFactor?> FindChallengeAsync(PendingAuthentication pending, SecondFactorStage stage, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         return await db.SecondFactorChallenges.AsNoTracking()
@@ -139,3 +156,6 @@ public sealed record RegistryFactors(bool HasAccount, bool Totp, DateTimeOffset?
 
 /// <summary>Whose second factor a journey waits for.</summary>
 public sealed record PendingFactor(Guid PersonId, string Username);
+
+/// <summary>A journey at its second-factor step (<see cref="Pending"/> and <see cref="Factor"/>), or where the browser goes instead.</summary>
+public sealed record SecondFactorVisit(PendingAuthentication? Pending, PendingFactor? Factor, string? Elsewhere);

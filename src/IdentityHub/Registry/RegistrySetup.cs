@@ -14,6 +14,7 @@ internal static class RegistrySetup
         builder.Services.AddSingleton<RegistrySecrets>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<AccountLocks>();
+        builder.Services.AddScoped<CodeAttempts>();
         builder.Services.AddScoped<Authenticator>();
         builder.Services.AddScoped<RegistryLogin>();
         builder.Services.AddScoped<AccountHolders>();

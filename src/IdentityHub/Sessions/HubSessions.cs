@@ -60,8 +60,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// </summary>
     public async Task<HubSession?> FindCurrentAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await http.AuthenticateAsync(Scheme);
-        var id = result.Principal?.FindFirstValue(SessionClaim);
+        var id = await CookieSessionIdAsync(http);
         if (id is null || await FindActiveAsync(id, cancellationToken) is not { } session)
         {
             return null;
@@ -88,8 +87,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
 
     public async Task EndCurrentAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        var result = await http.AuthenticateAsync(Scheme);
-        if (result.Principal?.FindFirstValue(SessionClaim) is { } id)
+        if (await CookieSessionIdAsync(http) is { } id)
         {
             var now = time.GetUtcNow();
             await db.HubSessions.Where(s => s.Id == id && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
@@ -105,8 +103,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// <param name="initiatingClientId">The service that asked for the logout: it knows already, and is not called.</param>
     public async Task LogOutAsync(HttpContext http, string? initiatingClientId, CancellationToken cancellationToken)
     {
-        var result = await http.AuthenticateAsync(Scheme);
-        if (result.Principal?.FindFirstValue(SessionClaim) is { } id)
+        if (await CookieSessionIdAsync(http) is { } id)
         {
             var now = time.GetUtcNow();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -160,6 +157,10 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             entry.State = EntityState.Detached;
         }
     }
+
+    /// <summary>The session the browser's cookie names, active or not (the row says).</summary>
+    private static async Task<string?> CookieSessionIdAsync(HttpContext http) =>
+        (await http.AuthenticateAsync(Scheme)).Principal?.FindFirstValue(SessionClaim);
 
     private const string SessionClaim = "sid";
 }

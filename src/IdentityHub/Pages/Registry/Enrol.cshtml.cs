@@ -1,4 +1,3 @@
-using IdentityHub.IdentitySources;
 using IdentityHub.Login;
 using IdentityHub.Registry;
 using Microsoft.AspNetCore.Mvc;
@@ -14,10 +13,10 @@ namespace IdentityHub.Pages.Registry;
 /// lacks, or from the security page by a signed-in person (without).
 /// </summary>
 [EnableRateLimiting(RegistryRateLimits.PolicyName)]
-public sealed class EnrolModel(AuthenticationStep step, RegistryLogin registry, Authenticator authenticator, AccountHolders holders, AccountLocks locks,
-    RegistryRateLimits limits, IStringLocalizer<SharedResource> localizer, TimeProvider time) : PageModel
+public sealed class EnrolModel(RegistryLogin registry, Authenticator authenticator, AccountHolders holders, CodeAttempts attempts,
+    IStringLocalizer<SharedResource> localizer) : PageModel
 {
-    public const string SecurityPath = "/account/security";
+    private const string SecurityPath = AccountHolders.SecurityPath;
 
     [BindProperty(SupportsGet = true)]
     public string? Journey { get; set; }
@@ -58,29 +57,19 @@ public sealed class EnrolModel(AuthenticationStep step, RegistryLogin registry, 
             Problem = localizer["SignIn.ErrorSummary"];
             return await ShowSetupAsync(target.PersonId, cancellationToken);
         }
-        var key = locks.KeyOf(target.Username);
-        if (!limits.TryAcquire(key, out var retryAfter))
+        IReadOnlyList<string>? codes = null;
+        var attempt = await attempts.TryAsync(target.Username, async () => (codes = await authenticator.ActivateAsync(target.PersonId, Code, cancellationToken)) is not null,
+            cancellationToken);
+        if (Messages.Refusal(attempt, Response, localizer, "Enrol.InvalidCode") is { } refusal)
         {
-            RegistryRateLimits.Reject(Response, retryAfter);
-            Problem = Messages.TooManyAttempts(localizer, retryAfter);
-            return await ShowSetupAsync(target.PersonId, cancellationToken);
-        }
-        if (await locks.LockedUntilAsync(key, cancellationToken) is { } lockedUntil)
-        {
-            Problem = Messages.Locked(localizer, lockedUntil - time.GetUtcNow());
-            return await ShowSetupAsync(target.PersonId, cancellationToken);
-        }
-        if (await authenticator.ActivateAsync(target.PersonId, Code, cancellationToken) is not { } codes)
-        {
-            var locked = await locks.RecordFailureAsync(key, cancellationToken);
-            Problem = locked is { } until ? Messages.Locked(localizer, until - time.GetUtcNow()) : localizer["Enrol.InvalidCode"];
+            Problem = refusal;
             return await ShowSetupAsync(target.PersonId, cancellationToken);
         }
         if (target.Pending is { } pending && !await registry.MarkEnrolledAsync(pending, cancellationToken))
         {
             return LocalRedirect(RegistryLogin.SignInUrl(pending.JourneyId));
         }
-        RecoveryCodes = codes;
+        RecoveryCodes = codes!;
         return Page();
     }
 
@@ -91,14 +80,10 @@ public sealed class EnrolModel(AuthenticationStep step, RegistryLogin registry, 
         {
             return LocalRedirect(SecurityPath);
         }
-        var visit = await step.BeginAsync(HttpContext, Journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
-        if (visit.Pending is not { } pending)
+        var visit = await registry.VisitAsync(HttpContext, Journey, SecondFactorStage.Enrolled, cancellationToken);
+        if (visit is not { Pending: { } pending, Factor: { } factor })
         {
             return LocalRedirect(visit.Elsewhere!);
-        }
-        if (await registry.FindChallengeAsync(pending, SecondFactorStage.Enrolled, cancellationToken) is not { } factor)
-        {
-            return LocalRedirect(RegistryLogin.SignInUrl(pending.JourneyId));
         }
         // The person proved the new app with a code: password and code, as at the second-factor page.
         return LocalRedirect(await registry.CompleteAsync(HttpContext, pending, factor, SecondFactorStage.Enrolled, RegistryLogin.CodeAmr, cancellationToken));
@@ -128,14 +113,10 @@ public sealed class EnrolModel(AuthenticationStep step, RegistryLogin registry, 
                 ? new EnrolTarget(null, default, "", LocalRedirect(SecurityPath))
                 : new EnrolTarget(null, holder.PersonId, username, null);
         }
-        var visit = await step.BeginAsync(HttpContext, Journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
-        if (visit.Pending is not { } pending)
-        {
-            return new EnrolTarget(null, default, "", LocalRedirect(visit.Elsewhere!));
-        }
-        return await registry.FindChallengeAsync(pending, SecondFactorStage.Enrol, cancellationToken) is { } factor
+        var visit = await registry.VisitAsync(HttpContext, Journey, SecondFactorStage.Enrol, cancellationToken);
+        return visit is { Pending: { } pending, Factor: { } factor }
             ? new EnrolTarget(pending, factor.PersonId, factor.Username, null)
-            : new EnrolTarget(null, default, "", LocalRedirect(RegistryLogin.SignInUrl(pending.JourneyId)));
+            : new EnrolTarget(null, default, "", LocalRedirect(visit.Elsewhere!));
     }
 
     private sealed record EnrolTarget(PendingAuthentication? Pending, Guid PersonId, string Username, IActionResult? Elsewhere);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using IdentityHub.Registry;
 using Microsoft.Extensions.Localization;
 
 namespace IdentityHub.Pages.Registry;
@@ -12,6 +13,25 @@ internal static class Messages
     /// </summary>
     public static bool HasDuplicate(HttpRequest request, params string[] fields) =>
         request.HasFormContentType && fields.Any(field => request.Form[field].Count > 1);
+
+    /// <summary>
+    /// What a refused code attempt shows (a 429 with <c>Retry-After</c> for the rate limit); null when it was accepted.
+    /// </summary>
+    public static string? Refusal(CodeAttempt attempt, HttpResponse response, IStringLocalizer localizer, string wrongMessageKey)
+    {
+        switch (attempt.Outcome)
+        {
+            case CodeAttemptOutcome.TooMany:
+                RegistryRateLimits.Reject(response, attempt.Wait);
+                return TooManyAttempts(localizer, attempt.Wait);
+            case CodeAttemptOutcome.Locked:
+                return Locked(localizer, attempt.Wait);
+            case CodeAttemptOutcome.Wrong:
+                return localizer[wrongMessageKey];
+            default:
+                return null;
+        }
+    }
 
     public static string Locked(IStringLocalizer localizer, TimeSpan remaining) => localizer["SignIn.Locked", Minutes(remaining)];
 

@@ -1,4 +1,3 @@
-using IdentityHub.IdentitySources;
 using IdentityHub.Login;
 using IdentityHub.Registry;
 using Microsoft.AspNetCore.Mvc;
@@ -13,8 +12,8 @@ namespace IdentityHub.Pages.Registry;
 /// (for a person with passkeys) a passkey. Wrong codes count towards the account's lock like wrong passwords.
 /// </summary>
 [EnableRateLimiting(RegistryRateLimits.PolicyName)]
-public sealed class SecondFactorModel(AuthenticationStep step, RegistryLogin registry, Authenticator authenticator, AccountLocks locks, RegistryRateLimits limits,
-    IStringLocalizer<SharedResource> localizer, TimeProvider time) : PageModel
+public sealed class SecondFactorModel(RegistryLogin registry, Authenticator authenticator, CodeAttempts attempts, IStringLocalizer<SharedResource> localizer)
+    : PageModel
 {
     public const string RecoveryMethod = "recovery";
 
@@ -62,23 +61,14 @@ public sealed class SecondFactorModel(AuthenticationStep step, RegistryLogin reg
             Problem = localizer["SignIn.ErrorSummary"];
             return Page();
         }
-        var key = locks.KeyOf(factor!.Username);
-        if (!limits.TryAcquire(key, out var retryAfter))
+        var attempt = await attempts.TryAsync(factor!.Username, () => check(factor.PersonId, Code), cancellationToken);
+        if (Messages.Refusal(attempt, Response, localizer, invalidMessage) is { } refusal)
         {
-            RegistryRateLimits.Reject(Response, retryAfter);
-            Problem = Messages.TooManyAttempts(localizer, retryAfter);
-            return Page();
-        }
-        if (await locks.LockedUntilAsync(key, cancellationToken) is { } lockedUntil)
-        {
-            Problem = Messages.Locked(localizer, lockedUntil - time.GetUtcNow());
-            return Page();
-        }
-        if (!await check(factor.PersonId, Code))
-        {
-            var locked = await locks.RecordFailureAsync(key, cancellationToken);
-            Problem = locked is { } until ? Messages.Locked(localizer, until - time.GetUtcNow()) : localizer[invalidMessage];
-            Factors = await registry.FactorsAsync(factor.PersonId, cancellationToken);
+            Problem = refusal;
+            if (attempt.Outcome == CodeAttemptOutcome.Wrong)
+            {
+                Factors = await registry.FactorsAsync(factor.PersonId, cancellationToken);
+            }
             return Page();
         }
         return LocalRedirect(await registry.CompleteAsync(HttpContext, pending!, factor, SecondFactorStage.Verify, RegistryLogin.CodeAmr, cancellationToken));
@@ -86,17 +76,12 @@ public sealed class SecondFactorModel(AuthenticationStep step, RegistryLogin reg
 
     private async Task<(PendingAuthentication? Pending, PendingFactor? Factor, IActionResult? Elsewhere)> LoadAsync(CancellationToken cancellationToken)
     {
-        var visit = await step.BeginAsync(HttpContext, Journey, IdentitySource.RegistryId, IdentitySourceKind.Registry, cancellationToken);
-        if (visit.Pending is not { } pending)
+        var visit = await registry.VisitAsync(HttpContext, Journey, SecondFactorStage.Verify, cancellationToken);
+        if (visit.Factor is not { } factor)
         {
             return (null, null, LocalRedirect(visit.Elsewhere!));
         }
-        // No password was checked for this journey (or too long ago): the sign-in page comes first.
-        if (await registry.FindChallengeAsync(pending, SecondFactorStage.Verify, cancellationToken) is not { } factor)
-        {
-            return (null, null, LocalRedirect(RegistryLogin.SignInUrl(pending.JourneyId)));
-        }
         Factors = await registry.FactorsAsync(factor.PersonId, cancellationToken);
-        return (pending, factor, null);
+        return (visit.Pending, factor, null);
     }
 }

@@ -37,7 +37,7 @@ public sealed class SecurityModel(AccountHolders holders, Authenticator authenti
             return elsewhere;
         }
         await authenticator.RemoveAsync(Holder.PersonId, cancellationToken);
-        return LocalRedirect(EnrolModel.SecurityPath + "?notice=removed");
+        return LocalRedirect(AccountHolders.SecurityPath + "?notice=removed");
     }
 
     public async Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken)
@@ -47,7 +47,7 @@ public sealed class SecurityModel(AccountHolders holders, Authenticator authenti
             return elsewhere;
         }
         RecoveryCodes = await authenticator.RenewRecoveryCodesAsync(Holder.PersonId, cancellationToken);
-        return RecoveryCodes is null ? LocalRedirect(EnrolModel.SecurityPath) : Page();
+        return RecoveryCodes is null ? LocalRedirect(AccountHolders.SecurityPath) : Page();
     }
 
     public async Task<IActionResult> OnPostRemovePasskeyAsync(string? credentialId, CancellationToken cancellationToken)
@@ -60,12 +60,12 @@ public sealed class SecurityModel(AccountHolders holders, Authenticator authenti
         {
             await holders.RemovePasskeyAsync(Holder.PersonId, credentialId, cancellationToken);
         }
-        return LocalRedirect(EnrolModel.SecurityPath + "?notice=passkey-removed");
+        return LocalRedirect(AccountHolders.SecurityPath + "?notice=passkey-removed");
     }
 
     private async Task<IActionResult?> LoadAsync(CancellationToken cancellationToken)
     {
-        var access = await holders.FindAsync(HttpContext, EnrolModel.SecurityPath, cancellationToken);
+        var access = await holders.FindAsync(HttpContext, AccountHolders.SecurityPath, cancellationToken);
         if (access.Holder is not { } holder)
         {
             return LocalRedirect(access.LogInFirst!);
