@@ -61,6 +61,14 @@ public sealed partial class Browser(HttpClient client) : IDisposable
         private static string? Attribute(string tag, string name) =>
             Regex.Match(tag, $"\\s{name}=\"(?<v>[^\"]*)\"", RegexOptions.IgnoreCase) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups["v"].Value) : null;
 
+        /// <summary>The page's alert (<c>role="alert"</c>), from its opening tag to the end of its element.</summary>
+        public string Alert()
+        {
+            var start = Html.IndexOf("role=\"alert\"", StringComparison.Ordinal);
+            Assert.True(start >= 0, "The page shows no alert.");
+            return Html[start..Html.IndexOf("</div>", start, StringComparison.Ordinal)];
+        }
+
         public string? FormAction() => FormActionAttribute().Match(Html) is { Success: true } m ? m.Groups["action"].Value : null;
 
         [GeneratedRegex("<input[^>]*>", RegexOptions.IgnoreCase)]

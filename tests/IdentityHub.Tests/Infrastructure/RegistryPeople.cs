@@ -62,6 +62,32 @@ public static partial class RegistryPeople
         return username;
     }
 
+    /// <summary>
+    /// A login for a service asking <c>eidas2</c>, through the registry's password: the page that comes next (the
+    /// second-factor page, or the enrolment for a person without a factor; the sign-in page again on a refusal).
+    /// </summary>
+    public static async Task<Browser.Page> Eidas2SignInAsync(Browser browser, string username, OidcClient? client = null)
+    {
+        var signIn = await browser.NavigateAsync((client ?? OidcClient.Demo()).AuthorizeUrl(extra: new() { ["acr_values"] = "eidas2" }));
+        Assert.True(signIn.Url.StartsWith("/registry/signin", StringComparison.Ordinal), $"{signIn.Status} {signIn.Location} {signIn.Html}");
+        return await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = Password });
+    }
+
+    /// <summary>
+    /// Sets up <paramref name="username"/>'s authenticator app in an <c>eidas2</c> login, as the person would, with a code
+    /// of <paramref name="time"/>'s step: the secret and the ten recovery codes.
+    /// </summary>
+    public static async Task<(string Secret, IReadOnlyList<string> RecoveryCodes)> EnrolAsync(HubFactory hub, string username, TimeProvider time)
+    {
+        using var browser = hub.CreateBrowser();
+        var enrolment = await Eidas2SignInAsync(browser, username);
+        var secret = SetupKey(enrolment.Html);
+        var codes = await browser.SubmitAsync(enrolment, new() { ["Code"] = Code(secret, time.GetUtcNow()) });
+        var recovery = RecoveryCodes(codes.Html);
+        Assert.True((await browser.SubmitAsync(codes, [])).IsRedirect);
+        return (secret, recovery);
+    }
+
     /// <summary>The code an authenticator app with <paramref name="base32Secret"/> shows at <paramref name="at"/>.</summary>
     public static string Code(string base32Secret, DateTimeOffset at) =>
         new Totp(Base32Encoding.ToBytes(base32Secret.Replace(" ", "", StringComparison.Ordinal))).ComputeTotp(at.UtcDateTime);

@@ -26,12 +26,12 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
         foreach (var minutes in new[] { 1, 5, 15, 60, 60 })
         {
             var locked = await FailPasswordsAsync(person.Username, 5);
-            Assert.Contains("locked", Alert(locked.Html), StringComparison.OrdinalIgnoreCase);
-            Assert.Contains($"{minutes} minute", Alert(locked.Html), StringComparison.Ordinal);
+            Assert.Contains("locked", locked.Alert(), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains($"{minutes} minute", locked.Alert(), StringComparison.Ordinal);
 
             // Still locked a second before the end, even with the right password; open again at the end.
             _time.Advance(TimeSpan.FromMinutes(minutes) - TimeSpan.FromSeconds(1));
-            Assert.Contains("locked", Alert(await SubmitPasswordAsync(person.Username, RegistryPeople.Password)), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("locked", (await SubmitPasswordAsync(person.Username, RegistryPeople.Password)).Alert(), StringComparison.OrdinalIgnoreCase);
             _time.Advance(TimeSpan.FromSeconds(2));
         }
         using var browser = _hub.CreateBrowser();
@@ -40,7 +40,7 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
 
         // A complete login forgives: the next lock is short again.
         var again = await FailPasswordsAsync(person.Username, 5);
-        Assert.Contains("1 minute", Alert(again.Html), StringComparison.Ordinal);
+        Assert.Contains("1 minute", again.Alert(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
         var person = await RegistryPeople.CreateAsync(_hub);
         var known = await FailPasswordsAsync(person.Username, 5);
         var unknown = await FailPasswordsAsync("nobody." + Guid.NewGuid().ToString("N")[..8], 5);
-        Assert.Equal(Alert(known.Html), Alert(unknown.Html));
+        Assert.Equal(known.Alert(), unknown.Alert());
         Assert.Equal(known.Status, unknown.Status);
     }
 
@@ -60,7 +60,7 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
         var secret = await EnrolAsync(person.Username);
 
         using var browser = _hub.CreateBrowser();
-        var page = await SecondFactorPageAsync(browser, person.Username);
+        var page = await RegistryPeople.Eidas2SignInAsync(browser, person.Username);
         for (var i = 0; i < 3; i++)
         {
             page = await browser.SubmitAsync(page, new() { ["Code"] = "000000" });
@@ -69,12 +69,12 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
         Assert.True((await OidcClient.Demo().LoginAsync(_hub.CreateBrowser(), person.Username, RegistryPeople.Password)).ContainsKey("code"));
         page = await browser.SubmitAsync(page, new() { ["Code"] = "000000" });
         page = await browser.SubmitAsync(page, new() { ["Code"] = "000000" });
-        Assert.Contains("locked", Alert(page.Html), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("locked", page.Alert(), StringComparison.OrdinalIgnoreCase);
 
         // Locked: the right code is refused too, and so is the password.
         var right = await browser.SubmitAsync(page, new() { ["Code"] = RegistryPeople.Code(secret, _time.GetUtcNow()) });
-        Assert.Contains("locked", Alert(right.Html), StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("locked", Alert(await SubmitPasswordAsync(person.Username, RegistryPeople.Password)), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("locked", right.Alert(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("locked", (await SubmitPasswordAsync(person.Username, RegistryPeople.Password)).Alert(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -90,14 +90,14 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NoContent, unlocked.StatusCode);
         }
         using var browser = _hub.CreateBrowser();
-        Assert.StartsWith("/registry/second-factor", (await SecondFactorPageAsync(browser, person.Username)).Url, StringComparison.Ordinal);
+        Assert.StartsWith("/registry/second-factor", (await RegistryPeople.Eidas2SignInAsync(browser, person.Username)).Url, StringComparison.Ordinal);
 
         using (var removed = await admin.DeleteAsync($"/api/admin/v1/registry/people/{person.IdentityNumber}/second-factors"))
         {
             Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         }
         using var next = _hub.CreateBrowser();
-        Assert.StartsWith("/registry/enrol", (await SecondFactorPageAsync(next, person.Username)).Url, StringComparison.Ordinal);
+        Assert.StartsWith("/registry/enrol", (await RegistryPeople.Eidas2SignInAsync(next, person.Username)).Url, StringComparison.Ordinal);
 
         foreach (var request in new Func<Task<HttpResponseMessage>>[]
         {
@@ -160,34 +160,17 @@ public sealed class AbuseResistanceTests : IAsyncLifetime
         return page;
     }
 
-    private async Task<string> SubmitPasswordAsync(string username, string password)
+    private async Task<Browser.Page> SubmitPasswordAsync(string username, string password)
     {
         using var browser = _hub.CreateBrowser();
         var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl());
-        return (await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = password })).Html;
-    }
-
-    private static async Task<Browser.Page> SecondFactorPageAsync(Browser browser, string username)
-    {
-        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["acr_values"] = "eidas2" }));
-        return await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = RegistryPeople.Password });
+        return await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = password });
     }
 
     private async Task<string> EnrolAsync(string username)
     {
-        using var browser = _hub.CreateBrowser();
-        var enrolment = await SecondFactorPageAsync(browser, username);
-        var secret = RegistryPeople.SetupKey(enrolment.Html);
-        var codes = await browser.SubmitAsync(enrolment, new() { ["Code"] = RegistryPeople.Code(secret, _time.GetUtcNow()) });
-        Assert.True((await browser.SubmitAsync(codes, [])).IsRedirect);
+        var (secret, _) = await RegistryPeople.EnrolAsync(_hub, username, _time);
         _time.Advance(TimeSpan.FromMinutes(1));
         return secret;
-    }
-
-    private static string Alert(string html)
-    {
-        var start = html.IndexOf("role=\"alert\"", StringComparison.Ordinal);
-        Assert.True(start >= 0, "The page shows no alert.");
-        return html[start..html.IndexOf("</div>", start, StringComparison.Ordinal)];
     }
 }

@@ -20,7 +20,7 @@ public sealed class PasswordSignInTests(SqliteHub hub) : IClassFixture<SqliteHub
 
         Assert.Equal(HttpStatusCode.OK, wrongPassword.Status);
         Assert.Contains("The username or password is incorrect.", wrongPassword.Html, StringComparison.Ordinal);
-        Assert.Equal(Alert(wrongPassword.Html), Alert(unknownUser.Html));
+        Assert.Equal(wrongPassword.Alert(), unknownUser.Alert());
     }
 
     [Fact]
@@ -34,11 +34,11 @@ public sealed class PasswordSignInTests(SqliteHub hub) : IClassFixture<SqliteHub
         {
             last = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = "wrong-" + i });
         }
-        Assert.Contains("locked", Alert(last.Html), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("locked", last.Alert(), StringComparison.OrdinalIgnoreCase);
 
         var right = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = "Demo-Passw0rd!" });
         Assert.Equal(HttpStatusCode.OK, right.Status);
-        Assert.Contains("locked", Alert(right.Html), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("locked", right.Alert(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -109,11 +109,4 @@ public sealed class PasswordSignInTests(SqliteHub hub) : IClassFixture<SqliteHub
     }
 
     private Task<string> CreateAccountAsync() => RegistryPeople.InsertAsync(hub, "lockout");
-
-    private static string Alert(string html)
-    {
-        var start = html.IndexOf("role=\"alert\"", StringComparison.Ordinal);
-        Assert.True(start >= 0, "The page shows no alert.");
-        return html[start..html.IndexOf("</div>", start, StringComparison.Ordinal)];
-    }
 }

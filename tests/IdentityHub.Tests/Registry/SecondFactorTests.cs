@@ -26,7 +26,7 @@ public sealed class SecondFactorTests : IAsyncLifetime
         using var browser = _hub.CreateBrowser();
         var client = OidcClient.Demo();
 
-        var enrolment = await SignInAsync(browser, client, person.Username);
+        var enrolment = await RegistryPeople.Eidas2SignInAsync(browser, person.Username, client);
         Assert.StartsWith("/registry/enrol?journey=", enrolment.Url, StringComparison.Ordinal);
         Assert.Contains("Setup key", enrolment.Html, StringComparison.Ordinal);
         Assert.Contains("<img class=\"qr-code\" src=\"data:image/png;base64,", enrolment.Html, StringComparison.Ordinal);
@@ -63,7 +63,7 @@ public sealed class SecondFactorTests : IAsyncLifetime
             _time.Advance(step * 3);
             using var browser = _hub.CreateBrowser();
             var client = OidcClient.Demo();
-            var page = await SignInAsync(browser, client, person.Username);
+            var page = await RegistryPeople.Eidas2SignInAsync(browser, person.Username, client);
             Assert.StartsWith("/registry/second-factor?journey=", page.Url, StringComparison.Ordinal);
             var result = await browser.SubmitAsync(page, new() { ["Code"] = RegistryPeople.Code(secret, _time.GetUtcNow() + (step * offset)) });
             Assert.True(accepted == result.IsRedirect, $"A code {offset} step(s) away: {(accepted ? "refused" : "accepted")}.");
@@ -78,11 +78,11 @@ public sealed class SecondFactorTests : IAsyncLifetime
         var code = RegistryPeople.Code(secret, _time.GetUtcNow());
 
         using var first = _hub.CreateBrowser();
-        var accepted = await first.SubmitAsync(await SignInAsync(first, OidcClient.Demo(), person.Username), new() { ["Code"] = code });
+        var accepted = await first.SubmitAsync(await RegistryPeople.Eidas2SignInAsync(first, person.Username), new() { ["Code"] = code });
         Assert.True(accepted.IsRedirect);
 
         using var second = _hub.CreateBrowser();
-        var replayed = await second.SubmitAsync(await SignInAsync(second, OidcClient.Demo(), person.Username), new() { ["Code"] = code });
+        var replayed = await second.SubmitAsync(await RegistryPeople.Eidas2SignInAsync(second, person.Username), new() { ["Code"] = code });
         Assert.Equal(HttpStatusCode.OK, replayed.Status);
         Assert.Contains("already used", replayed.Html, StringComparison.Ordinal);
     }
@@ -91,13 +91,13 @@ public sealed class SecondFactorTests : IAsyncLifetime
     public async Task RecoveryCode_WorksOnceAndReachesEidas2()
     {
         var person = await RegistryPeople.CreateAsync(_hub);
-        var (secret, recovery) = await EnrolAsync(person);
+        var (secret, recovery) = await RegistryPeople.EnrolAsync(_hub, person.Username, _time);
         _ = secret;
         foreach (var expectAccepted in new[] { true, false })
         {
             using var browser = _hub.CreateBrowser();
             var client = OidcClient.Demo();
-            var page = await SignInAsync(browser, client, person.Username);
+            var page = await RegistryPeople.Eidas2SignInAsync(browser, person.Username, client);
             Assert.Contains("Use a recovery code", page.Html, StringComparison.Ordinal);
             var form = await browser.GetAsync(page.Url + "&method=recovery");
             Assert.Contains("Recovery code", form.Html, StringComparison.Ordinal);
@@ -133,7 +133,7 @@ public sealed class SecondFactorTests : IAsyncLifetime
         var (person, secret) = await EnrolledPersonAsync();
         using var browser = _hub.CreateBrowser();
         _time.Advance(TimeSpan.FromMinutes(1));
-        var first = await browser.SubmitAsync(await SignInAsync(browser, OidcClient.Demo(), person.Username), new() { ["Code"] = RegistryPeople.Code(secret, _time.GetUtcNow()) });
+        var first = await browser.SubmitAsync(await RegistryPeople.Eidas2SignInAsync(browser, person.Username), new() { ["Code"] = RegistryPeople.Code(secret, _time.GetUtcNow()) });
         Assert.True(first.IsRedirect);
 
         // The session is at eidas2: another request is answered silently...
@@ -181,28 +181,10 @@ public sealed class SecondFactorTests : IAsyncLifetime
         return Enumerable.Range(0, 10).Select(d => new string((char)('0' + d), 6)).First(c => !valid.Contains(c));
     }
 
-    private static async Task<Browser.Page> SignInAsync(Browser browser, OidcClient client, string username)
-    {
-        var signIn = await browser.NavigateAsync(client.AuthorizeUrl(extra: Eidas2));
-        Assert.True(signIn.Url.StartsWith("/registry/signin", StringComparison.Ordinal), $"{signIn.Status} {signIn.Location} {signIn.Html}");
-        return await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = RegistryPeople.Password });
-    }
-
     private async Task<(RegistryPeople.Created Person, string Secret)> EnrolledPersonAsync()
     {
         var person = await RegistryPeople.CreateAsync(_hub);
-        var (secret, _) = await EnrolAsync(person);
+        var (secret, _) = await RegistryPeople.EnrolAsync(_hub, person.Username, _time);
         return (person, secret);
-    }
-
-    private async Task<(string Secret, IReadOnlyList<string> RecoveryCodes)> EnrolAsync(RegistryPeople.Created person)
-    {
-        using var browser = _hub.CreateBrowser();
-        var enrolment = await SignInAsync(browser, OidcClient.Demo(), person.Username);
-        var secret = RegistryPeople.SetupKey(enrolment.Html);
-        var codes = await browser.SubmitAsync(enrolment, new() { ["Code"] = RegistryPeople.Code(secret, _time.GetUtcNow()) });
-        var recovery = RegistryPeople.RecoveryCodes(codes.Html);
-        Assert.True((await browser.SubmitAsync(codes, [])).IsRedirect);
-        return (secret, recovery);
     }
 }

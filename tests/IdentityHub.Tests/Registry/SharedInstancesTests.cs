@@ -15,24 +15,18 @@ public sealed class SharedInstancesTests
         await using var second = new HubFactory(HubDatabase.Postgres, first.ConnectionString, time: time);
         var person = await RegistryPeople.CreateAsync(first);
 
-        using (var enrolling = first.CreateBrowser())
-        {
-            var enrolment = await SignInAsync(enrolling, person.Username);
-            var secret = RegistryPeople.SetupKey(enrolment.Html);
-            var codes = await enrolling.SubmitAsync(enrolment, new() { ["Code"] = RegistryPeople.Code(secret, time.GetUtcNow()) });
-            Assert.True((await enrolling.SubmitAsync(codes, [])).IsRedirect);
-            time.Advance(TimeSpan.FromMinutes(1));
+        var (secret, _) = await RegistryPeople.EnrolAsync(first, person.Username, time);
+        time.Advance(TimeSpan.FromMinutes(1));
 
-            var code = RegistryPeople.Code(secret, time.GetUtcNow());
-            using var onFirst = first.CreateBrowser();
-            using var onSecond = second.CreateBrowser();
-            var pageOnFirst = await SignInAsync(onFirst, person.Username);
-            var pageOnSecond = await SignInAsync(onSecond, person.Username);
-            Assert.True((await onFirst.SubmitAsync(pageOnFirst, new() { ["Code"] = code })).IsRedirect);
-            var replayed = await onSecond.SubmitAsync(pageOnSecond, new() { ["Code"] = code });
-            Assert.Equal(HttpStatusCode.OK, replayed.Status);
-            Assert.Contains("already used", replayed.Html, StringComparison.Ordinal);
-        }
+        var code = RegistryPeople.Code(secret, time.GetUtcNow());
+        using var onFirst = first.CreateBrowser();
+        using var onSecond = second.CreateBrowser();
+        var pageOnFirst = await RegistryPeople.Eidas2SignInAsync(onFirst, person.Username);
+        var pageOnSecond = await RegistryPeople.Eidas2SignInAsync(onSecond, person.Username);
+        Assert.True((await onFirst.SubmitAsync(pageOnFirst, new() { ["Code"] = code })).IsRedirect);
+        var replayed = await onSecond.SubmitAsync(pageOnSecond, new() { ["Code"] = code });
+        Assert.Equal(HttpStatusCode.OK, replayed.Status);
+        Assert.Contains("already used", replayed.Html, StringComparison.Ordinal);
 
         // Wrong passwords spread over both instances count together.
         using var a = first.CreateBrowser();
@@ -48,11 +42,5 @@ public sealed class SharedInstancesTests
         Assert.Contains("locked", last.Html, StringComparison.Ordinal);
         var right = await b.SubmitAsync(signInB, new() { ["Input.Username"] = person.Username, ["Input.Password"] = RegistryPeople.Password });
         Assert.Contains("locked", right.Html, StringComparison.Ordinal);
-    }
-
-    private static async Task<Browser.Page> SignInAsync(Browser browser, string username)
-    {
-        var signIn = await browser.NavigateAsync(OidcClient.Demo().AuthorizeUrl(extra: new() { ["acr_values"] = "eidas2" }));
-        return await browser.SubmitAsync(signIn, new() { ["Input.Username"] = username, ["Input.Password"] = RegistryPeople.Password });
     }
 }
