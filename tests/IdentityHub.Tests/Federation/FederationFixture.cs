@@ -25,7 +25,8 @@ public class FederationFixture : IAsyncLifetime
         {
             ["Hub:Issuer"] = HubUrl + "/",
             ["urls"] = HubUrl,
-            ["Hub:Federation:TimeoutSeconds"] = "2",
+            // Short enough for the slow-source test, long enough for a freshly started mock on a loaded machine.
+            ["Hub:Federation:TimeoutSeconds"] = "5",
         });
         Hub.UseKestrel();
         Hub.StartServer();

@@ -27,6 +27,12 @@ public sealed class MockBank : WebApplicationFactory<MockIdentityProviderMarker>
         }
         UseKestrel();
         StartServer();
+        if (!_settings.ContainsKey("Mock:DelayMilliseconds"))
+        {
+            // The first request of a fresh server pays its start-up; the hub's first discovery read should not.
+            using var http = new HttpClient();
+            http.GetAsync(Url + "/.well-known/openid-configuration").GetAwaiter().GetResult().Dispose();
+        }
     }
 
     public string Url { get; }
