@@ -87,6 +87,8 @@ public sealed class PasskeyTests(LiveServers servers) : IClassFixture<LiveServer
         var code = other.WaitForRequestAsync(request => request.Url.StartsWith(callback, StringComparison.Ordinal));
         await verify.ClickAsync();
         Assert.StartsWith(callback, (await code).Url, StringComparison.Ordinal);
+        // The service refuses a callback it did not ask for; that page must land before the next navigation starts.
+        await Expect(other).ToHaveURLAsync(new Regex("^" + Regex.Escape(servers.ServiceUrl + "/error")));
 
         await other.GotoAsync(servers.HubUrl + "/account/security");
         await other.GetByRole(AriaRole.Button, new() { Name = "Remove " + PasskeyName }).ClickAsync();
