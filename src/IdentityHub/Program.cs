@@ -29,6 +29,6 @@ if (args is ["migrate", ..])
 }
 
 // Middleware in order (outermost first), then every feature's endpoints.
-app.UseHubHosting().UseProtocol().UseAdmin().UseRegistry().UseHubRouting();
+app.UseHubHosting().UseProtocol().UseAdmin().UseRegistry().UseFederation().UseHubRouting();
 app.MapHubHosting().MapProtocol().MapSessions().MapLogin().MapRegistry().MapFederation().MapAdmin();
 app.Run();

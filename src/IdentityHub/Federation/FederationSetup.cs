@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IdentityHub.Data;
 using IdentityHub.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -68,6 +69,22 @@ internal static class FederationSetup
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>>(services => services.GetRequiredService<UpstreamRegistrations>());
         builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictClientOptions>>(services => services.GetRequiredService<UpstreamRegistrations>());
         return builder;
+    }
+
+    /// <summary>
+    /// A person may come back from a source to another instance than the one that sent them, whose registrations may
+    /// predate the source (or its new secret). OpenIddict reads its options when the request begins, to know the
+    /// request for one of its callbacks, so they are brought up to date before authentication runs.
+    /// </summary>
+    public static WebApplication UseFederation(this WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/signin") || http.Request.Path.StartsWithSegments("/signout"), branch => branch.Use(async (http, next) =>
+        {
+            var db = http.RequestServices.GetRequiredService<HubDbContext>();
+            await http.RequestServices.GetRequiredService<UpstreamRegistrations>().EnsureCurrentAsync(db, http.RequestAborted);
+            await next(http);
+        }));
+        return app;
     }
 
     public static WebApplication MapFederation(this WebApplication app)

@@ -45,7 +45,11 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// <summary>The browser takes <paramref name="session"/>; any earlier session in this browser ends: one browser, one person.</summary>
     public async Task SignInAsync(HttpContext http, HubSession session, CancellationToken cancellationToken)
     {
-        await EndCurrentAsync(http, cancellationToken);
+        // The session replaced ends like any other: its services hear of it (docs/integration.md, "Logout").
+        if (await CookieSessionIdAsync(http) is { } previous && previous != session.Id)
+        {
+            await EndAsync(previous, initiatingClientId: null, cancellationToken);
+        }
         var identity = new ClaimsIdentity([new Claim(SessionClaim, session.Id)], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false, ExpiresUtc = session.ExpiresAt });
     }
@@ -85,55 +89,58 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    public async Task EndCurrentAsync(HttpContext http, CancellationToken cancellationToken)
-    {
-        if (await CookieSessionIdAsync(http) is { } id)
-        {
-            var now = time.GetUtcNow();
-            await db.HubSessions.Where(s => s.Id == id && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
-        }
-        await http.SignOutAsync(Scheme);
-    }
-
     /// <summary>
-    /// RP-initiated logout: ends the browser's session and, in the same transaction, queues a back-channel logout for
-    /// every other service the session gave a code to that registered a <c>backchannelLogoutUri</c>. Nothing is sent
-    /// here: the sender delivers them, so a slow or dead service never delays the person's logout.
+    /// RP-initiated logout: ends the browser's session (<see cref="EndAsync"/>) and takes the cookie away.
     /// </summary>
     /// <param name="initiatingClientId">The service that asked for the logout: it knows already, and is not called.</param>
     public async Task LogOutAsync(HttpContext http, string? initiatingClientId, CancellationToken cancellationToken)
     {
         if (await CookieSessionIdAsync(http) is { } id)
         {
-            var now = time.GetUtcNow();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // Only the request that ends the session queues its logouts: two logouts at once notify once.
-            var ended = await db.HubSessions.Where(s => s.Id == id && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
-            if (ended == 1)
-            {
-                var participants = await db.SessionParticipants.AsNoTracking()
-                    .Where(p => p.SessionId == id && p.ClientId != initiatingClientId).ToListAsync(cancellationToken);
-                var uris = participants.Count == 0 ? new Dictionary<string, string>()
-                    : await backchannel.LogoutUrisAsync([.. participants.Select(p => p.ClientId)], cancellationToken);
-                foreach (var participant in participants.Where(p => uris.ContainsKey(p.ClientId)))
-                {
-                    db.BackchannelLogouts.Add(new BackchannelLogout
-                    {
-                        Id = Guid.NewGuid(),
-                        ClientId = participant.ClientId,
-                        Uri = uris[participant.ClientId],
-                        SessionId = id,
-                        Subject = participant.Subject,
-                        CreatedAt = now,
-                        NextAttemptAt = now,
-                    });
-                }
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            await transaction.CommitAsync(cancellationToken);
-            signal.Notify();
+            await EndAsync(id, initiatingClientId, cancellationToken);
         }
         await http.SignOutAsync(Scheme);
+    }
+
+    /// <summary>
+    /// Ends a session, however it ends (a logout, a new login in the same browser, the person's dashboard), and in the
+    /// same transaction queues a back-channel logout for every service the session gave a code to that registered a
+    /// <c>backchannelLogoutUri</c>, except <paramref name="initiatingClientId"/>. Nothing is sent here: the sender
+    /// delivers them, so a slow or dead service never delays the person (docs/design.md, "Sessions").
+    /// </summary>
+    /// <returns>False when the session had already ended: only the request that ends it notifies, once.</returns>
+    public async Task<bool> EndAsync(string sessionId, string? initiatingClientId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ended = await db.HubSessions.Where(s => s.Id == sessionId && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
+        if (ended == 1)
+        {
+            var participants = await db.SessionParticipants.AsNoTracking()
+                .Where(p => p.SessionId == sessionId && p.ClientId != initiatingClientId).ToListAsync(cancellationToken);
+            var uris = participants.Count == 0 ? new Dictionary<string, string>()
+                : await backchannel.LogoutUrisAsync([.. participants.Select(p => p.ClientId)], cancellationToken);
+            foreach (var participant in participants.Where(p => uris.ContainsKey(p.ClientId)))
+            {
+                db.BackchannelLogouts.Add(new BackchannelLogout
+                {
+                    Id = Guid.NewGuid(),
+                    ClientId = participant.ClientId,
+                    Uri = uris[participant.ClientId],
+                    SessionId = sessionId,
+                    Subject = participant.Subject,
+                    CreatedAt = now,
+                    NextAttemptAt = now,
+                });
+            }
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        if (ended == 1)
+        {
+            signal.Notify();
+        }
+        return ended == 1;
     }
 
     /// <summary>
