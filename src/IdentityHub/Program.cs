@@ -1,4 +1,5 @@
 using IdentityHub.Admin;
+using IdentityHub.Consent;
 using IdentityHub.Federation;
 using IdentityHub.Hosting;
 using IdentityHub.IdentitySources;
@@ -15,6 +16,7 @@ builder.AddHubHosting()
     .AddSubjects()
     .AddIdentitySources()
     .AddSessions()
+    .AddConsent()
     .AddLogin()
     .AddRegistry()
     .AddFederation()

@@ -1,3 +1,4 @@
+using IdentityHub.Consent;
 using IdentityHub.Enterprises;
 using IdentityHub.IdentitySources;
 using IdentityHub.Login;
@@ -32,6 +33,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<HubSession> HubSessions => Set<HubSession>();
     public DbSet<SessionParticipant> SessionParticipants => Set<SessionParticipant>();
     public DbSet<BackchannelLogout> BackchannelLogouts => Set<BackchannelLogout>();
+    public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -32,6 +32,8 @@ public static class HubErrors
     // How a login ends without a person signed in.
     public static readonly HubError AccessDenied = new(OAuth.AccessDenied, OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.access_denied");
     public static readonly HubError LoginRequired = new(OAuth.LoginRequired, OAuth.LoginRequired, StatusCodes.Status400BadRequest, "Error.login_required");
+    public static readonly HubError ConsentRequired = new(OAuth.ConsentRequired, OAuth.ConsentRequired, StatusCodes.Status400BadRequest, "Error.consent_required");
+    public static readonly HubError ConsentDeclined = new("consent_declined", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.consent_declined");
     public static readonly HubError NoSourceForLevel = new("no_source_for_level", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.no_source_for_level");
     public static readonly HubError Cancelled = new("cancelled", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.cancelled");
     public static readonly HubError JourneyExpired = new("journey_expired", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.journey_expired");
@@ -51,7 +53,7 @@ public static class HubErrors
     [
         InvalidRequest, InvalidClient, UnauthorizedClient, InvalidScope, UnsupportedResponseType, RequestNotSupported, RequestUriNotSupported,
         InvalidGrant, InvalidToken, InsufficientScope,
-        AccessDenied, LoginRequired, NoSourceForLevel, Cancelled, JourneyExpired, StepOutOfOrder, SourceUnavailable, InvalidCallback,
+        AccessDenied, LoginRequired, ConsentRequired, ConsentDeclined, NoSourceForLevel, Cancelled, JourneyExpired, StepOutOfOrder, SourceUnavailable, InvalidCallback,
         IncompleteIdentity, InsufficientAssurance, IdentityConflict,
         TooManyRequests, ServerError,
     ];

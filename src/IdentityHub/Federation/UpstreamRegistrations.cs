@@ -13,7 +13,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace IdentityHub.Federation;
 
 /// <summary>
-/// Gives OpenIddict's client one registration per enabled upstream source, read from the database. OpenIddict has
+/// Gives OpenIddict's client one registration per upstream source, read from the database. OpenIddict has
 /// no dynamic client store; its maintainers' way is an options setup plus a change token (openiddict-core #2192,
 /// #2273). The token fires when the sources' fingerprint in the database differs from the one the options were
 /// built from, checked before each upstream step: a change made through any instance is seen by all, at once.
@@ -35,7 +35,9 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
         var secrets = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector(IdentitySource.ClientSecretPurpose);
         // Options are built synchronously; this runs once per change of the sources, not per request.
         _fingerprint = FingerprintAsync(db, CancellationToken.None).GetAwaiter().GetResult();
-        var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc && s.Enabled).ToList();
+        // Disabled sources keep their registration: the challenge offers only enabled ones (SourceCatalog), and a
+        // person already at a source when it is disabled comes back to a callback that ends the login readably.
+        var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc).ToList();
 
         foreach (var source in sources.Where(s => s.Authority is not null && s.ClientId is not null))
         {

@@ -1,3 +1,4 @@
+using IdentityHub.Consent;
 using IdentityHub.Errors;
 using IdentityHub.IdentitySources;
 using IdentityHub.Sessions;
@@ -80,13 +81,17 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
         // The session's row exists before the journey names it, and the browser gets it only once the journey is
         // claimed: of two submissions racing here, one logs the person in and the other follows it.
         var session = await sessions.CreateAsync(person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt, cancellationToken);
-        if (await journeys.EndAuthenticationAsync(http, pending.Journey, session.Id, null, null, cancellationToken) is { } elsewhere)
+        // The service learns nothing before the person agrees, when it asks for consent (docs/design.md, "Consent").
+        var journey = pending.Journey;
+        var consent = await journeys.NeedsConsentAsync(person.Id, journey.ClientId, journey.ConsentItems is { } items ? ConsentItems.Split(items) : null,
+            journey.PromptConsent, cancellationToken);
+        if (await journeys.EndAuthenticationAsync(http, journey, session.Id, null, null, cancellationToken, consent ? LoginStep.Consent : LoginStep.Resume) is { } elsewhere)
         {
             await sessions.DiscardAsync(session, cancellationToken);
             return elsewhere;
         }
         await sessions.SignInAsync(http, session, cancellationToken);
-        return LoginJourneys.ResumeUrl(pending.Journey);
+        return consent ? LoginJourneys.ConsentUrl(journey.Id) : LoginJourneys.ResumeUrl(journey);
     }
 
     /// <summary>

@@ -50,6 +50,15 @@ public sealed class LoginJourney
     /// </summary>
     public string? ReturnPath { get; set; }
 
+    /// <summary>
+    /// What the person is asked to agree to before the service receives it (<c>Consent.ConsentItems</c>); null when
+    /// the service is registered <c>consent: implicit</c> or the journey is for a hub page.
+    /// </summary>
+    public string? ConsentItems { get; set; }
+
+    /// <summary><c>prompt=consent</c>: the consent page is shown even when an earlier consent covers the items.</summary>
+    public bool PromptConsent { get; set; }
+
     /// <summary>Where the journey stands: the only step whose page or callback it accepts.</summary>
     public LoginStep Step { get; set; } = LoginStep.Authenticate;
 
@@ -70,6 +79,12 @@ public enum LoginStep
 {
     /// <summary>Choosing an identity source and proving who one is there, until a source hands over an identity.</summary>
     Authenticate,
+
+    /// <summary>
+    /// The person is authenticated (the journey names the session) and is asked to agree to what the service will
+    /// receive: <c>Continue</c> or <c>Cancel</c> on the consent page.
+    /// </summary>
+    Consent,
 
     /// <summary>Ended, with a session or an error, and waiting for the browser to come back to the authorization endpoint.</summary>
     Resume,
@@ -92,6 +107,7 @@ internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<Login
         builder.Property(j => j.AskedAcr).HasMaxLength(16);
         builder.Property(j => j.LoginHint).HasMaxLength(LoginJourney.LoginHintMaxLength);
         builder.Property(j => j.ReturnPath).HasMaxLength(200);
+        builder.Property(j => j.ConsentItems).HasMaxLength(IdentityHub.Consent.ConsentItems.MaxLength);
         builder.Property(j => j.Error).HasMaxLength(64);
         builder.Property(j => j.ErrorDescription).HasMaxLength(500);
         builder.HasIndex(j => j.ExpiresAt);

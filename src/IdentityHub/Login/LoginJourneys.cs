@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using IdentityHub.Consent;
 using IdentityHub.Data;
 using IdentityHub.Errors;
 using IdentityHub.IdentitySources;
@@ -16,7 +17,7 @@ namespace IdentityHub.Login;
 /// person goes through the steps, lets each step act only in its turn, and hands the outcome back to the
 /// authorization endpoint exactly once.
 /// </summary>
-public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSessions sessions, SourceCatalog catalog)
+public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSessions sessions, SourceCatalog catalog, Consents consents)
 {
     /// <summary>The parameter that brings the browser back to <c>/connect/authorize</c> from a journey.</summary>
     public const string ResumeParameter = "hub_journey";
@@ -30,7 +31,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// </summary>
     public async Task<LoginDecision> DecideAsync(HttpContext http, LoginRequest request, CancellationToken cancellationToken)
     {
-        if (request.ResumedJourney is { Length: > 0 } journeyId && await ConsumeAsync(http, journeyId, forHubPage: false, cancellationToken) is { } ended)
+        if (request.ResumedJourney is { Length: > 0 } journeyId && await ConsumeAsync(http, journeyId, request.ClientId, cancellationToken) is { } ended)
         {
             if (ended.Error is not null)
             {
@@ -49,7 +50,18 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         if (current is not null && !request.ForceAuthentication && !TooOld(current, request.MaxAge)
             && AssuranceLevels.Satisfies(current.Acr, request.AskedAcr))
         {
-            return new LoginDecision.SignIn(current);
+            if (!await NeedsConsentAsync(current.PersonId, request.ClientId, request.ConsentItems, request.PromptConsent, cancellationToken))
+            {
+                return new LoginDecision.SignIn(current);
+            }
+            if (request.PromptNone)
+            {
+                return new LoginDecision.Refuse(HubErrors.ConsentRequired, "The person has not agreed to what this service asks.");
+            }
+            // Single sign-on, but the person agrees first: a journey that starts at the consent page.
+            LocalizationSetup.RememberUiLocales(http, request.UiLocales);
+            var asking = await StartAsync(http, request, returnPath: null, cancellationToken, current.Id);
+            return new LoginDecision.Redirect(ConsentUrl(asking.Id));
         }
 
         var offered = await catalog.OfferedAsync(request.AskedAcr, cancellationToken);
@@ -99,7 +111,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// </summary>
     public async Task<string> ReturnToHubPageAsync(HttpContext http, string? journeyId, CancellationToken cancellationToken)
     {
-        var ended = string.IsNullOrEmpty(journeyId) ? null : await ConsumeAsync(http, journeyId, forHubPage: true, cancellationToken);
+        var ended = string.IsNullOrEmpty(journeyId) ? null : await ConsumeAsync(http, journeyId, LoginJourney.HubPagesClientId, cancellationToken);
         return ended is { Session: not null, ReturnPath: { } path } ? path : "/";
     }
 
@@ -137,20 +149,37 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// conditional update: of two requests ending it at once (a double submit, two instances), one wins. Null for the
     /// winner; for the other, where its browser goes instead (<see cref="FindAsync(HttpContext, string?, LoginStep, CancellationToken)"/>).
     /// </summary>
-    internal async Task<string?> EndAuthenticationAsync(HttpContext http, LoginJourney journey, string? sessionId, HubError? error, string? description, CancellationToken cancellationToken)
+    /// <param name="next">The step the journey moves to: <see cref="LoginStep.Resume"/>, or <see cref="LoginStep.Consent"/> with a session.</param>
+    internal Task<string?> EndAuthenticationAsync(HttpContext http, LoginJourney journey, string? sessionId, HubError? error, string? description,
+        CancellationToken cancellationToken, LoginStep next = LoginStep.Resume) =>
+        MoveAsync(http, journey, LoginStep.Authenticate, next, sessionId, error, description, cancellationToken);
+
+    /// <summary>
+    /// Moves a journey from <paramref name="from"/> to <paramref name="to"/> in one conditional update, as
+    /// <see cref="EndAuthenticationAsync"/> does: null for the one request that moved it, else where its browser goes.
+    /// </summary>
+    internal async Task<string?> MoveAsync(HttpContext http, LoginJourney journey, LoginStep from, LoginStep to, string? sessionId, HubError? error, string? description,
+        CancellationToken cancellationToken)
     {
         var binding = BindingOf(http, create: false);
         var now = time.GetUtcNow();
         var code = error?.Code;
-        var ended = await db.LoginJourneys
-            .Where(j => j.Id == journey.Id && j.BrowserBinding == binding && j.Step == LoginStep.Authenticate && j.ExpiresAt > now)
+        var moved = await db.LoginJourneys
+            .Where(j => j.Id == journey.Id && j.BrowserBinding == binding && j.Step == from && j.ExpiresAt > now)
             .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Step, LoginStep.Resume)
+                .SetProperty(j => j.Step, to)
                 .SetProperty(j => j.SessionId, sessionId)
                 .SetProperty(j => j.Error, code)
                 .SetProperty(j => j.ErrorDescription, description), cancellationToken);
-        return ended == 1 ? null : (await FindAsync(http, journey.Id, LoginStep.Authenticate, cancellationToken)).Elsewhere;
+        return moved == 1 ? null : (await FindAsync(http, journey.Id, from, cancellationToken)).Elsewhere;
     }
+
+    /// <summary>
+    /// The person must agree before the service receives <paramref name="items"/>: the service asks for consent
+    /// (items not null) and either <c>prompt=consent</c> or no earlier consent covers them (docs/design.md, "Consent").
+    /// </summary>
+    internal async Task<bool> NeedsConsentAsync(Guid personId, string clientId, IReadOnlyCollection<string>? items, bool prompted, CancellationToken cancellationToken) =>
+        items is not null && (prompted || !await consents.CoverAsync(personId, clientId, items, cancellationToken));
 
     /// <summary>
     /// The person gives up before a source has vouched for them (the chooser's or the error page's way back): the
@@ -167,6 +196,9 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// <summary>The chooser of the journey, with a notice when the service named a source that cannot be offered.</summary>
     public static string ChooserUrl(string journeyId, bool unknownSource = false) =>
         $"/login/{Uri.EscapeDataString(journeyId)}" + (unknownSource ? "?notice=unknown_source" : "");
+
+    /// <summary>The consent page of the journey.</summary>
+    public static string ConsentUrl(string journeyId) => $"/consent/{Uri.EscapeDataString(journeyId)}";
 
     /// <summary>The first page of <paramref name="source"/> for the journey.</summary>
     public static string SourceUrl(IdentitySource source, string journeyId) => source.Kind == IdentitySourceKind.Registry
@@ -187,7 +219,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         $"/error/{error.Code}" + (journeyId is null ? "" : $"?journey={Uri.EscapeDataString(journeyId)}");
 
     /// <param name="returnPath">The hub page the journey is for; null for a service's authorization request.</param>
-    private async Task<LoginJourney> StartAsync(HttpContext http, LoginRequest request, string? returnPath, CancellationToken cancellationToken)
+    /// <param name="signedIn">A session already good enough: the journey starts at <see cref="LoginStep.Consent"/>.</param>
+    private async Task<LoginJourney> StartAsync(HttpContext http, LoginRequest request, string? returnPath, CancellationToken cancellationToken, string? signedIn = null)
     {
         var now = time.GetUtcNow();
         var journey = new LoginJourney
@@ -201,6 +234,10 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             MaxAge = request.MaxAge,
             LoginHint = request.LoginHint is { Length: > 0 and <= LoginJourney.LoginHintMaxLength } hint ? hint : null,
             ReturnPath = returnPath,
+            ConsentItems = request.ConsentItems is { } items ? ConsentItems.Join(items) : null,
+            PromptConsent = request.PromptConsent,
+            Step = signedIn is null ? LoginStep.Authenticate : LoginStep.Consent,
+            SessionId = signedIn,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
         };
@@ -233,7 +270,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// Moves an ended journey to <see cref="LoginStep.Done"/> and returns how it ended. The conditional update is atomic,
     /// so a replayed resume URL, in this browser or another, on this instance or another, gets nothing.
     /// </summary>
-    private async Task<EndedJourney?> ConsumeAsync(HttpContext http, string id, bool forHubPage, CancellationToken cancellationToken)
+    /// <param name="clientId">The service resuming it (or <see cref="LoginJourney.HubPagesClientId"/>): a journey ends only for the request it began with.</param>
+    private async Task<EndedJourney?> ConsumeAsync(HttpContext http, string id, string clientId, CancellationToken cancellationToken)
     {
         var binding = BindingOf(http, create: false);
         if (binding is null)
@@ -242,7 +280,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         }
         var now = time.GetUtcNow();
         var consumed = await db.LoginJourneys
-            .Where(j => j.Id == id && j.BrowserBinding == binding && j.Step == LoginStep.Resume && j.ExpiresAt > now && (j.ReturnPath != null) == forHubPage)
+            .Where(j => j.Id == id && j.BrowserBinding == binding && j.Step == LoginStep.Resume && j.ExpiresAt > now && j.ClientId == clientId)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Step, LoginStep.Done), cancellationToken);
         if (consumed != 1)
         {

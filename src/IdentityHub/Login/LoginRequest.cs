@@ -17,6 +17,11 @@ namespace IdentityHub.Login;
 /// <param name="LoginHint"><c>login_hint</c>: who the service believes is signing in, for a source's page to fill in.</param>
 /// <param name="ResumedJourney">The journey the browser comes back from (the request's <see cref="LoginJourneys.ResumeParameter"/>), if any.</param>
 /// <param name="Query">The request's parameters, to resume it when the journey ends.</param>
+/// <param name="ConsentItems">
+/// What the service will receive, for the person to agree to (claim names, <c>offline_access</c>); null when the
+/// service is registered <c>consent: implicit</c> and no agreement is asked.
+/// </param>
+/// <param name="PromptConsent"><c>prompt=consent</c>: the person agrees again, even to what they agreed to before.</param>
 public sealed record LoginRequest(
     string ClientId,
     string? AskedAcr,
@@ -27,7 +32,9 @@ public sealed record LoginRequest(
     string? UiLocales,
     string? LoginHint,
     string? ResumedJourney,
-    string Query);
+    string Query,
+    IReadOnlyList<string>? ConsentItems = null,
+    bool PromptConsent = false);
 
 /// <summary>What the authorization endpoint does with a request: sign the person in, send the browser on, or refuse.</summary>
 public abstract record LoginDecision

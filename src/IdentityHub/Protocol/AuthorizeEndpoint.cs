@@ -26,15 +26,19 @@ internal static class AuthorizeEndpoint
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         // One read of the service's own settings serves the assurance check and the sector of its subjects.
         var service = await db.RelyingParties.AsNoTracking().Where(r => r.ClientId == request.ClientId)
-            .Select(r => new { r.MinimumAcr, r.SectorIdentifier }).FirstOrDefaultAsync(cancellationToken);
+            .Select(r => new { r.MinimumAcr, r.SectorIdentifier, r.Consent }).FirstOrDefaultAsync(cancellationToken);
         // acr_values and an essential acr in the claims parameter ask alike (docs/integration.md, "Levels of
         // assurance"); the JSON was checked when the request was validated.
         var essential = AssuranceLevels.EssentialAcrValues((string?)request[Parameters.Claims]) ?? [];
         var asked = AssuranceLevels.Asked(string.Join(' ', [request.AcrValues ?? "", .. essential]), service?.MinimumAcr);
 
+        // A service without its row of the hub's is a bug elsewhere; asking consent is the safe side.
+        var consent = service?.Consent == ConsentMode.Implicit ? null : await issuance.ConsentItemsAsync(request, cancellationToken);
+
         var decision = await journeys.DecideAsync(http, new LoginRequest(
             request.ClientId!, asked, request.HasPromptValue(PromptValues.None), request.HasPromptValue(PromptValues.Login), request.MaxAge,
-            (string?)request[IdpHintParameter], request.UiLocales, request.LoginHint, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request)), cancellationToken);
+            (string?)request[IdpHintParameter], request.UiLocales, request.LoginHint, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request),
+            consent, request.HasPromptValue(PromptValues.Consent)), cancellationToken);
         return decision switch
         {
             LoginDecision.SignIn signIn when !await HintNamesAsync(http, db, request, signIn.Session, cancellationToken)

@@ -60,6 +60,21 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         return new ClaimsPrincipal(identity);
     }
 
+    /// <summary>
+    /// What the person agrees to before an explicit-consent service receives it (docs/design.md, "Consent"): the
+    /// personal claims <see cref="CreatePrincipalAsync"/> would release for this request, and <c>offline_access</c>
+    /// when it asks for a refresh token.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ConsentItemsAsync(OpenIddictRequest request, CancellationToken cancellationToken)
+    {
+        var claimsParameter = (string?)request[Parameters.Claims];
+        var allowed = await AllowedScopesAsync(request.ClientId!, cancellationToken);
+        var asked = ClaimsRequest.Requested(claimsParameter, ClaimsRequest.IdToken).Concat(ClaimsRequest.Requested(claimsParameter, ClaimsRequest.UserInfo));
+        var scopes = request.GetScopes();
+        var items = ScopesAndClaims.PersonalClaims(scopes, ScopesAndClaims.Releasable(asked, allowed));
+        return scopes.Contains(Scopes.OfflineAccess) ? [.. items, Scopes.OfflineAccess] : items;
+    }
+
     /// <summary>The scopes the service is registered for; <c>openid</c> is always among them.</summary>
     private async Task<HashSet<string>> AllowedScopesAsync(string clientId, CancellationToken cancellationToken)
     {

@@ -188,8 +188,8 @@ internal static class ProtocolHandlers
         {
             context.SubjectTypes.Clear();
             context.SubjectTypes.Add(SubjectTypes.Pairwise);
-            // Only the prompt values the hub acts on; consent arrives with the consent screen.
-            context.PromptValues.IntersectWith([PromptValues.None, PromptValues.Login]);
+            // Only the prompt values the hub acts on (select_account has no meaning: one browser, one person).
+            context.PromptValues.IntersectWith([PromptValues.None, PromptValues.Login, PromptValues.Consent]);
             context.CodeChallengeMethods.Clear();
             context.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
             context.Metadata["acr_values_supported"] = ImmutableArray.CreateRange<string?>(AssuranceLevels.All);

@@ -117,6 +117,15 @@ public static class ScopesAndClaims
         [.. requested.Where(name => PersonClaims.TryGetValue(name, out var entry) && allowedScopes.Contains(entry.Scope)).Distinct()];
 
     /// <summary>
+    /// The names of the personal claims a service receives for <paramref name="scopes"/> and for the claims asked
+    /// one by one that <see cref="Releasable"/> let through, whether or not the person's record has a value: what
+    /// the person agrees to on the consent page.
+    /// </summary>
+    public static IReadOnlyList<string> PersonalClaims(IEnumerable<string> scopes, IEnumerable<string> claims) =>
+        [.. scopes.Where(Served.ContainsKey).SelectMany(scope => Served[scope].Claims).Where(c => c.Read is not null).Select(c => c.Name)
+            .Concat(claims.Where(PersonClaims.ContainsKey)).Distinct()];
+
+    /// <summary>
     /// The claims a person's record yields for the granted scopes, and for the claims asked one by one that
     /// <see cref="Releasable"/> let through, and nothing more: no value, no claim.
     /// </summary>

@@ -40,6 +40,7 @@ public sealed class FolderDependencyTests
     private static readonly Dictionary<string, string> PageScreens = new(StringComparer.Ordinal)
     {
         ["Pages/Choose"] = "Login",
+        ["Pages/Consent"] = "Login",
         ["Pages/Registry"] = "Registry",
         ["Pages/Error"] = "Login",
         ["Pages/Logout"] = "Sessions",

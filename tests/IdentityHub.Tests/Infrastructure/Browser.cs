@@ -11,6 +11,12 @@ public sealed partial class Browser(HttpClient client) : IDisposable
 {
     public HttpClient Client { get; } = client;
 
+    /// <summary>
+    /// Agrees on the consent page whenever a login shows it (explicit consent is the default for services), for the
+    /// tests about something else; the consent tests turn it off and drive the page themselves.
+    /// </summary>
+    public bool AgreeToConsent { get; init; } = true;
+
     public async Task<Page> GetAsync(string url) => await Page.ReadAsync(await Client.GetAsync(url));
 
     /// <summary>Follows redirects while they stay on the hub; stops at the first page or the first redirect elsewhere.</summary>
@@ -21,7 +27,7 @@ public sealed partial class Browser(HttpClient client) : IDisposable
         {
             page = await GetAsync(page.Location);
         }
-        return page;
+        return AgreeToConsent && page.IsConsent ? await SubmitAsync(page, new() { ["decision"] = "continue" }) : page;
     }
 
     /// <summary>Submits the page's first form, with its hidden fields and the given values, then follows hub redirects.</summary>
@@ -37,11 +43,27 @@ public sealed partial class Browser(HttpClient client) : IDisposable
         return result.IsRedirect && result.Location!.StartsWith('/') ? await NavigateAsync(result.Location) : result;
     }
 
+    /// <summary>
+    /// For a plain <see cref="HttpClient"/> that follows redirects (a service's own login, say): checks that
+    /// <paramref name="response"/> landed on the hub's consent page and clicks <c>Continue</c>, returning where it leads.
+    /// </summary>
+    public static async Task<HttpResponseMessage> AgreeAsync(HttpClient client, HttpResponseMessage response)
+    {
+        var page = await Page.ReadAsync(response);
+        Assert.True(page.IsConsent, $"Expected the consent page, got {(int)page.Status} at {response.RequestMessage!.RequestUri}");
+        var fields = page.HiddenFields();
+        fields["decision"] = "continue";
+        return await client.PostAsync(response.RequestMessage!.RequestUri, new FormUrlEncodedContent(fields));
+    }
+
     public void Dispose() => Client.Dispose();
 
     public sealed partial record Page(HttpStatusCode Status, string Url, string? Location, string Html)
     {
         public bool IsRedirect => (int)Status is >= 300 and < 400;
+
+        /// <summary>The hub's consent page (its path, whichever host).</summary>
+        public bool IsConsent => Status == HttpStatusCode.OK && new Uri(new Uri("http://hub"), Url).AbsolutePath.Contains("/consent/", StringComparison.Ordinal);
 
         public static async Task<Page> ReadAsync(HttpResponseMessage response)
         {

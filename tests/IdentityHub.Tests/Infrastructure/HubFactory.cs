@@ -78,8 +78,9 @@ public class HubFactory : WebApplicationFactory<SharedResource>
         }
     }
 
-    public Browser CreateBrowser(System.Net.CookieContainer? jar = null) =>
-        new(CreateDefaultClient(new Uri(Issuer), new CookieHandler(jar ?? new System.Net.CookieContainer())));
+    /// <param name="agreeToConsent">False for a test that drives the consent page itself (<see cref="Browser.AgreeToConsent"/>).</param>
+    public Browser CreateBrowser(System.Net.CookieContainer? jar = null, bool agreeToConsent = true) =>
+        new(CreateDefaultClient(new Uri(Issuer), new CookieHandler(jar ?? new System.Net.CookieContainer()))) { AgreeToConsent = agreeToConsent };
 
     public HttpClient CreateApiClient() => CreateClient(new WebApplicationFactoryClientOptions
     {

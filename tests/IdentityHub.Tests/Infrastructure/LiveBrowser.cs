@@ -13,6 +13,9 @@ public sealed class LiveBrowser : IDisposable
         Timeout = TimeSpan.FromSeconds(60),
     };
 
+    /// <summary>Agrees on the hub's consent page whenever a login shows it, as <see cref="Browser.AgreeToConsent"/> does.</summary>
+    public bool AgreeToConsent { get; init; } = true;
+
     /// <summary>Follows redirects until a page, or until the next location satisfies <paramref name="stopAt"/>.</summary>
     public async Task<Browser.Page> NavigateAsync(string url, Func<string, bool>? stopAt = null, int maxRedirects = 15)
     {
@@ -21,7 +24,7 @@ public sealed class LiveBrowser : IDisposable
         {
             page = await GetAsync(page.Location!);
         }
-        return page;
+        return AgreeToConsent && page.IsConsent ? await SubmitAsync(page, new() { ["decision"] = "continue" }, stopAt) : page;
     }
 
     /// <summary>Submits the page's first form with its hidden fields plus <paramref name="values"/>, then follows redirects.</summary>

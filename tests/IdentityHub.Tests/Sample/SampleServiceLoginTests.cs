@@ -39,7 +39,8 @@ public sealed class SampleServiceLoginTests
         fields["Input.Username"] = "demo.citizen";
         fields["Input.Password"] = "Demo-Passw0rd!";
 
-        using var profile = await browser.PostAsync(signIn.RequestMessage.RequestUri, new FormUrlEncodedContent(fields));
+        using var consent = await browser.PostAsync(signIn.RequestMessage.RequestUri, new FormUrlEncodedContent(fields));
+        using var profile = await Browser.AgreeAsync(browser, consent);
         var html = await profile.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
         Assert.Equal(serviceUrl + "/profile", profile.RequestMessage!.RequestUri!.AbsoluteUri);

@@ -109,10 +109,12 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
         var fields = (await Browser.Page.ReadAsync(signIn)).HiddenFields();
         fields["Input.Username"] = "demo.citizen";
         fields["Input.Password"] = "Demo-Passw0rd!";
-        using var firstProfile = await browser.PostAsync(signIn.RequestMessage!.RequestUri, new FormUrlEncodedContent(fields));
+        using var firstConsent = await browser.PostAsync(signIn.RequestMessage!.RequestUri, new FormUrlEncodedContent(fields));
+        using var firstProfile = await Browser.AgreeAsync(browser, firstConsent);
         Assert.Equal(first.Url + "/profile", firstProfile.RequestMessage!.RequestUri!.AbsoluteUri);
-        // Single sign-on: the second service is logged in without a password.
-        using var secondLogin = await browser.GetAsync(second.Url + "/login?lang=en");
+        // Single sign-on: the second service is logged in without a password (the person agrees to it first).
+        using var secondConsent = await browser.GetAsync(second.Url + "/login?lang=en");
+        using var secondLogin = await Browser.AgreeAsync(browser, secondConsent);
         Assert.Equal(second.Url + "/profile", secondLogin.RequestMessage!.RequestUri!.AbsoluteUri);
 
         // Log out at the first service: its logout form, then the hub's end-session endpoint, then back.

@@ -22,6 +22,39 @@ namespace IdentityHub.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("IdentityHub.Consent.ConsentRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTimeOffset>("GrantedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Items")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<Guid>("PersonId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PersonId", "ClientId")
+                        .IsUnique();
+
+                    b.ToTable("Consents", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.DeploymentSecret", b =>
                 {
                     b.Property<string>("Name")
@@ -173,6 +206,10 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("ConsentItems")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -196,6 +233,9 @@ namespace IdentityHub.Data.Migrations.Postgres
 
                     b.Property<long?>("MaxAge")
                         .HasColumnType("bigint");
+
+                    b.Property<bool>("PromptConsent")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("ReturnPath")
                         .HasMaxLength(200)
@@ -897,6 +937,15 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type");
 
                     b.ToTable("OpenIddictTokens", (string)null);
+                });
+
+            modelBuilder.Entity("IdentityHub.Consent.ConsentRecord", b =>
+                {
+                    b.HasOne("IdentityHub.Subjects.Person", null)
+                        .WithMany()
+                        .HasForeignKey("PersonId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("IdentityHub.Enterprises.Representative", b =>

@@ -1,0 +1,75 @@
+using IdentityHub.Consent;
+using IdentityHub.Data;
+using IdentityHub.Errors;
+using IdentityHub.Sessions;
+
+namespace IdentityHub.Login;
+
+/// <summary>
+/// The consent step of a journey (Login/README.md): the person, authenticated, agrees to what the service will
+/// receive or declines. Either way the journey moves on exactly once, on any instance; an agreement is recorded only
+/// by the request that moved it.
+/// </summary>
+public sealed class ConsentStep(HubDbContext db, LoginJourneys journeys, HubSessions sessions, Consents consents)
+{
+    /// <summary>The journey waiting for the person's agreement, with what to show; or where the browser goes instead.</summary>
+    public async Task<ConsentVisit> BeginAsync(HttpContext http, string? journeyId, CancellationToken cancellationToken)
+    {
+        var lookup = await journeys.FindAsync(http, journeyId, LoginStep.Consent, cancellationToken);
+        if (lookup.Journey is not { } journey)
+        {
+            return new ConsentVisit(null, lookup.Elsewhere);
+        }
+        if (journey.SessionId is null || await sessions.FindActiveAsync(journey.SessionId, cancellationToken) is not { } session)
+        {
+            // The person logged out (in another tab, say) before agreeing: nobody is signed in to share anything of.
+            return new ConsentVisit(null, await journeys.MoveAsync(http, journey, LoginStep.Consent, LoginStep.Resume, null, HubErrors.LoginRequired,
+                "The session ended before the person agreed.", cancellationToken) ?? LoginJourneys.ResumeUrl(journey));
+        }
+        var service = await consents.ServiceNameAsync(journey.ClientId, cancellationToken);
+        return new ConsentVisit(new PendingConsent(journey, session.PersonId, service, ConsentItems.Split(journey.ConsentItems)), null);
+    }
+
+    /// <summary><c>Continue</c>: the agreement is recorded and the login goes on to the service.</summary>
+    public async Task<string> AgreeAsync(HttpContext http, PendingConsent pending, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await journeys.MoveAsync(http, pending.Journey, LoginStep.Consent, LoginStep.Resume, pending.Journey.SessionId, null, null, cancellationToken) is { } elsewhere)
+        {
+            return elsewhere;
+        }
+        await consents.GrantAsync(pending.PersonId, pending.Journey.ClientId, pending.Items, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return LoginJourneys.ResumeUrl(pending.Journey);
+    }
+
+    /// <summary><c>Cancel</c>: the service receives <c>access_denied</c>; the person stays signed in at the hub.</summary>
+    public async Task<string> DeclineAsync(HttpContext http, PendingConsent pending, CancellationToken cancellationToken) =>
+        await journeys.MoveAsync(http, pending.Journey, LoginStep.Consent, LoginStep.Resume, null, HubErrors.ConsentDeclined,
+            "The person did not agree to share this information with the service.", cancellationToken)
+        ?? LoginJourneys.ResumeUrl(pending.Journey);
+}
+
+/// <summary>A journey at its consent step: who agrees, to which service, to what.</summary>
+public sealed class PendingConsent
+{
+    internal PendingConsent(LoginJourney journey, Guid personId, string serviceName, IReadOnlyList<string> items)
+    {
+        Journey = journey;
+        PersonId = personId;
+        ServiceName = serviceName;
+        Items = items;
+    }
+
+    internal LoginJourney Journey { get; }
+    internal Guid PersonId { get; }
+
+    /// <summary>The service's display name.</summary>
+    public string ServiceName { get; }
+
+    /// <summary>Claim names (and <c>offline_access</c>) the service will receive, for the page to put in plain words.</summary>
+    public IReadOnlyList<string> Items { get; }
+}
+
+/// <summary>The consent page's visit: the pending consent, or where to send the browser instead.</summary>
+public sealed record ConsentVisit(PendingConsent? Pending, string? Elsewhere);
