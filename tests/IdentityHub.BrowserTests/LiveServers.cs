@@ -119,6 +119,38 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         return person;
     }
 
+    /// <summary>
+    /// Waits for a login to land on the service's profile page. The first login of a person to the service shows the
+    /// hub's consent page on the way (the service is registered <c>consent: explicit</c>, as the demo service is);
+    /// tests about something else agree there, with the keyboard alone when <paramref name="keyboard"/> is set.
+    /// ConsentJourneyTests drives that page itself.
+    /// </summary>
+    public async Task ArriveAtProfileAsync(IPage page, bool keyboard = false)
+    {
+        var profile = ServiceUrl + "/profile";
+        var consent = HubUrl + "/consent/";
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(
+            "^(" + System.Text.RegularExpressions.Regex.Escape(profile) + "$|" + System.Text.RegularExpressions.Regex.Escape(consent) + ")"));
+        if (page.Url.StartsWith(consent, StringComparison.Ordinal))
+        {
+            var agree = page.Locator("button[name=decision][value=continue]");
+            if (keyboard)
+            {
+                for (var i = 0; i < 20 && !await agree.EvaluateAsync<bool>("button => button === document.activeElement"); i++)
+                {
+                    await page.Keyboard.PressAsync("Tab");
+                }
+                await Assertions.Expect(agree).ToBeFocusedAsync();
+                await page.Keyboard.PressAsync("Enter");
+            }
+            else
+            {
+                await agree.ClickAsync();
+            }
+        }
+        await Assertions.Expect(page).ToHaveURLAsync(profile);
+    }
+
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()

@@ -30,7 +30,7 @@ public sealed class PasskeyTests(LiveServers servers) : IClassFixture<LiveServer
         await page.GetByLabel("Username").FillAsync(Citizen);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(page);
 
         await page.GotoAsync(servers.HubUrl + "/account/security");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Passkeys" })).ToBeVisibleAsync();
@@ -68,7 +68,7 @@ public sealed class PasskeyTests(LiveServers servers) : IClassFixture<LiveServer
         await other.GotoAsync(servers.ServiceUrl + "/login?lang=en");
         await Expect(other).ToHaveURLAsync(new Regex("^" + Regex.Escape(servers.HubUrl + "/registry/signin")));
         await other.GetByRole(AriaRole.Button, new() { Name = "Sign in with a passkey" }).ClickAsync();
-        await Expect(other).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(other);
         await Expect(ClaimValues(other, "acr")).ToHaveTextAsync(["eidas2"]);
         await Expect(ClaimValues(other, "amr")).ToContainTextAsync(["hwk", "mfa"]);
         await Expect(ClaimValues(other, "amr")).Not.ToContainTextAsync(["pwd"]);

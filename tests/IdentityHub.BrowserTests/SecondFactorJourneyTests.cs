@@ -258,7 +258,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
     /// <summary>The service's profile: the level asked was reached with a password and a code, as the service received it.</summary>
     private async Task ExpectEidas2ProfileAsync(IPage page)
     {
-        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(page);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator("dl.highlights dt").Filter(new() { HasTextRegex = new Regex("^Level of assurance$") })
             .Locator("xpath=following-sibling::dd[1]")).ToHaveTextAsync("eidas2");

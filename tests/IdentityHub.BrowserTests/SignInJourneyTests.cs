@@ -35,7 +35,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
 
-        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(page);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
         await Expect(Summary(page, "Level of assurance")).ToHaveTextAsync("eidas1");
         await Expect(Summary(page, "Identity source")).ToHaveTextAsync("registry");
@@ -87,7 +87,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
         await Expect(signIn).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
 
-        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(page, keyboard: true);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
         await Expect(ClaimValue(page, "given_name")).ToHaveTextAsync("An");
     }
@@ -162,7 +162,7 @@ public sealed class SignInJourneyTests(LiveServers servers) : IClassFixture<Live
         await page.GetByLabel("Username").FillAsync(Citizen);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(page);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Who logged in", Level = 1 })).ToBeVisibleAsync();
 
         await Accessibility.AssertNoWcagViolationsAsync(page, "The sample service's profile page");

@@ -73,12 +73,15 @@ internal static class FederationSetup
 
     /// <summary>
     /// A person may come back from a source to another instance than the one that sent them, whose registrations may
-    /// predate the source (or its new secret). OpenIddict reads its options when the request begins, to know the
-    /// request for one of its callbacks, so they are brought up to date before authentication runs.
+    /// predate the source. OpenIddict reads its options when the request begins, to know the request for one of its
+    /// callbacks, so a callback naming a source this instance has no registration for brings them up to date before
+    /// authentication runs. A known source costs nothing here: every challenge on every instance already checks
+    /// that its registrations are current, so a changed one is seen at the next login this instance starts.
     /// </summary>
     public static WebApplication UseFederation(this WebApplication app)
     {
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/signin") || http.Request.Path.StartsWithSegments("/signout"), branch => branch.Use(async (http, next) =>
+        var client = app.Services.GetRequiredService<IOptionsMonitor<OpenIddictClientOptions>>();
+        app.UseWhen(http => Callback(http.Request.Path) is { } id && !client.CurrentValue.Registrations.Any(r => r.RegistrationId == id), branch => branch.Use(async (http, next) =>
         {
             var db = http.RequestServices.GetRequiredService<HubDbContext>();
             await http.RequestServices.GetRequiredService<UpstreamRegistrations>().EnsureCurrentAsync(db, http.RequestAborted);
@@ -86,6 +89,11 @@ internal static class FederationSetup
         }));
         return app;
     }
+
+    /// <summary>The source id of <c>/signin/{id}</c> or <c>/signout/{id}</c>; null for any other path.</summary>
+    private static string? Callback(PathString path) =>
+        (path.StartsWithSegments("/signin", out var rest) || path.StartsWithSegments("/signout", out rest)) && rest.Value is ['/', .. var id] && !id.Contains('/')
+            ? id : null;
 
     public static WebApplication MapFederation(this WebApplication app)
     {
