@@ -1,3 +1,4 @@
+using IdentityHub.Account;
 using IdentityHub.Admin;
 using IdentityHub.Federation;
 using IdentityHub.Hosting;
@@ -19,6 +20,7 @@ builder.AddHubHosting()
     .AddRegistry()
     .AddFederation()
     .AddProtocol()
+    .AddAccount()
     .AddAdmin();
 
 var app = builder.Build();

@@ -32,6 +32,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<HubSession> HubSessions => Set<HubSession>();
     public DbSet<SessionParticipant> SessionParticipants => Set<SessionParticipant>();
     public DbSet<BackchannelLogout> BackchannelLogouts => Set<BackchannelLogout>();
+    public DbSet<ConnectionRecord> ConnectionHistory => Set<ConnectionRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -60,6 +60,16 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         return new ClaimsPrincipal(identity);
     }
 
+    /// <summary>
+    /// The personal claims a principal made by <see cref="CreatePrincipalAsync"/> releases: those of its ID token, and
+    /// those granted for userinfo (which reads the person's record when asked, so a value added later is sent then).
+    /// </summary>
+    public static IReadOnlyList<string> Released(ClaimsPrincipal principal) =>
+        [.. principal.Claims.Select(c => c.Type)
+            .Concat(principal.GetClaim(ClaimsRequest.UserInfoClaimType)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [])
+            .Where(ScopesAndClaims.PersonalClaims.Contains)
+            .Distinct(StringComparer.Ordinal)];
+
     /// <summary>The scopes the service is registered for; <c>openid</c> is always among them.</summary>
     private async Task<HashSet<string>> AllowedScopesAsync(string clientId, CancellationToken cancellationToken)
     {

@@ -106,6 +106,13 @@ public static class ScopesAndClaims
         .SelectMany(s => s.Claims.Where(c => c.Read is not null).Select(c => (s.Name, Claim: c)))
         .ToFrozenDictionary(e => e.Claim.Name, StringComparer.Ordinal);
 
+    /// <summary>
+    /// The claims that say something about the person or the enterprise they act for, as opposed to those the hub
+    /// makes at sign-in (<c>sub</c>, <c>acr</c>, ...): what the person's connection history lists as sent.
+    /// </summary>
+    public static FrozenSet<string> PersonalClaims { get; } = All.SelectMany(s => s.Claims)
+        .Where(c => c.Origin is ClaimOrigin.Person or ClaimOrigin.Enterprise).Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
+
     public static bool IsServed(string scope) => Served.ContainsKey(scope);
 
     /// <summary>
