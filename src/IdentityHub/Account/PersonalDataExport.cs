@@ -34,6 +34,7 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
         var representations = await db.Representatives.AsNoTracking().Where(r => r.PersonId == personId)
             .Join(db.Enterprises, r => r.EnterpriseId, e => e.Id, (r, e) => new RepresentationData(e.Id, e.Name, r.Role, r.CreatedAt))
             .ToListAsync(cancellationToken);
+        // Consents (CONTRACT section 4): the Consent feature's records are read here and join the document (PersonalData).
         // The services' default names: the file is read outside the page, in no particular language.
         var names = await services.NamesAsync(history.Select(r => r.ClientId).Concat(participants.Select(p => p.ClientId)), CultureInfo.InvariantCulture, cancellationToken);
         ServiceData Service(string clientId) => new(clientId, names.GetValueOrDefault(clientId));
@@ -53,7 +54,10 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
     }
 }
 
-/// <summary>The downloaded document. Consent records join it as a <c>Consents</c> member when the Consent feature keeps them.</summary>
+/// <summary>
+/// The downloaded document. Consents: the Consent feature's records join it as a <c>Consents</c> member, after
+/// <see cref="Sessions"/> (read in <see cref="PersonalDataExport.ReadAsync"/>).
+/// </summary>
 /// <param name="RegistryAccount">Null when the person has no national-registry account (they came through another source).</param>
 public sealed record PersonalData(
     DateTimeOffset ExportedAt,
