@@ -12,7 +12,7 @@ namespace IdentityHub.Account;
 
 /// <summary>
 /// What the person's dashboard (<c>/account</c>) shows of them: the services they logged in to, their active hub
-/// sessions, the state of their second factors (docs/integration.md, "Citizen dashboard"). Every list is bounded: the
+/// sessions, the state of their second factors (docs/design.md, "Citizen dashboard"). Every list is bounded: the
 /// history comes a page at a time, newest first.
 /// </summary>
 public sealed class AccountDashboard(

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.Account;
 
 /// <summary>
-/// <c>Download my data</c>: everything the hub holds about a person, as one JSON document (docs/integration.md,
+/// <c>Download my data</c>: everything the hub holds about a person, as one JSON document (docs/design.md,
 /// "Citizen dashboard"). What proves who they are stays out — password hashes, authenticator secrets, recovery codes'
 /// hashes, passkeys' keys — and so do the session ids that the browser's cookie names. Each feature that keeps
 /// something about a person adds its part here.

@@ -1,14 +1,12 @@
-using System.ComponentModel.DataAnnotations;
 using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Sessions;
 
 /// <summary>
 /// One login to a service: a code the hub issued for the person, what it said about them and how they had proven who
-/// they are. The person's connection history on <c>/account</c> (docs/integration.md, "Citizen dashboard"); kept
+/// they are. The person's connection history on <c>/account</c> (docs/design.md, "Citizen dashboard"); kept
 /// <see cref="HistoryOptions.RetentionDays"/>, longer than the session it came from.
 /// </summary>
 public sealed class ConnectionRecord
@@ -53,18 +51,3 @@ internal sealed class ConnectionRecordConfiguration : IEntityTypeConfiguration<C
         builder.HasOne<Person>().WithMany().HasForeignKey(r => r.PersonId).OnDelete(DeleteBehavior.Cascade);
     }
 }
-
-/// <summary><c>Hub:History</c>: how long the connection history is kept (docs/integration.md, "Configuration and operations").</summary>
-public sealed class HistoryOptions
-{
-    public const string Section = "Hub:History";
-
-    /// <summary>A login older than this many days leaves the history (purged by the expired-records job).</summary>
-    [Range(1, 3650)]
-    public int RetentionDays { get; set; } = 365;
-
-    public TimeSpan Retention => TimeSpan.FromDays(RetentionDays);
-}
-
-[OptionsValidator]
-public sealed partial class HistoryOptionsValidator : IValidateOptions<HistoryOptions>;
