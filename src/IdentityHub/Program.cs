@@ -1,3 +1,4 @@
+using IdentityHub.Account;
 using IdentityHub.Admin;
 using IdentityHub.Consent;
 using IdentityHub.Federation;
@@ -21,6 +22,7 @@ builder.AddHubHosting()
     .AddRegistry()
     .AddFederation()
     .AddProtocol()
+    .AddAccount()
     .AddAdmin();
 
 var app = builder.Build();

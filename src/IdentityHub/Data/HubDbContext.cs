@@ -34,6 +34,7 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<SessionParticipant> SessionParticipants => Set<SessionParticipant>();
     public DbSet<BackchannelLogout> BackchannelLogouts => Set<BackchannelLogout>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
+    public DbSet<ConnectionRecord> ConnectionHistory => Set<ConnectionRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

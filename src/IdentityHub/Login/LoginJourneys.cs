@@ -93,7 +93,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         var current = await sessions.FindCurrentAsync(http, cancellationToken);
         if (current is not null && AssuranceLevels.Satisfies(current.Acr, askedAcr))
         {
-            return new HubPageAccess(new SignedInPerson(current.PersonId, current.Acr), null);
+            return new HubPageAccess(new SignedInPerson(current.PersonId, current.Acr, current.Id), null);
         }
         var offered = await catalog.OfferedAsync(askedAcr, cancellationToken);
         if (offered.Count == 0)
@@ -324,8 +324,8 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 /// <summary>A hub page's visitor: who is signed in, or where the browser goes to log in first.</summary>
 public sealed record HubPageAccess(SignedInPerson? Session, string? LogInFirst);
 
-/// <summary>The person of the browser's hub session and the level it reached.</summary>
-public sealed record SignedInPerson(Guid PersonId, string Acr);
+/// <summary>The person of the browser's hub session, the level it reached, and the session (its <c>sid</c>).</summary>
+public sealed record SignedInPerson(Guid PersonId, string Acr, string SessionId);
 
 /// <summary>A journey found at the step asked for, or where the browser goes instead.</summary>
 public sealed record JourneyLookup(LoginJourney? Journey, string? Elsewhere);

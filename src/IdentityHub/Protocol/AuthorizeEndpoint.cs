@@ -53,8 +53,9 @@ internal static class AuthorizeEndpoint
     private static async Task<IResult> SignInAsync(OpenIddictRequest request, HubSession session, string? sector, ClaimsIssuance issuance, HubSessions sessions, CancellationToken cancellationToken)
     {
         var principal = await issuance.CreatePrincipalAsync(request, session, sector, cancellationToken);
-        // Logout tells every service of the session, by the subject it knows (docs/integration.md, "Logout").
-        await sessions.RecordParticipantAsync(session.Id, request.ClientId!, principal.GetClaim(Claims.Subject)!, cancellationToken);
+        // Logout tells every service of the session, by the subject it knows (docs/integration.md, "Logout"); the
+        // person's history shows what it received.
+        await sessions.RecordSignInAsync(session, request.ClientId!, principal.GetClaim(Claims.Subject)!, ClaimsIssuance.Released(principal), cancellationToken);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -71,9 +71,19 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         var allowed = await AllowedScopesAsync(request.ClientId!, cancellationToken);
         var asked = ClaimsRequest.Requested(claimsParameter, ClaimsRequest.IdToken).Concat(ClaimsRequest.Requested(claimsParameter, ClaimsRequest.UserInfo));
         var scopes = request.GetScopes();
-        var items = ScopesAndClaims.PersonalClaims(scopes, ScopesAndClaims.Releasable(asked, allowed));
+        var items = ScopesAndClaims.PersonalClaimsOf(scopes, ScopesAndClaims.Releasable(asked, allowed));
         return scopes.Contains(Scopes.OfflineAccess) ? [.. items, Scopes.OfflineAccess] : items;
     }
+
+    /// <summary>
+    /// The personal claims a principal made by <see cref="CreatePrincipalAsync"/> releases: those of its ID token, and
+    /// those granted for userinfo (which reads the person's record when asked, so a value added later is sent then).
+    /// </summary>
+    public static IReadOnlyList<string> Released(ClaimsPrincipal principal) =>
+        [.. principal.Claims.Select(c => c.Type)
+            .Concat(principal.GetClaim(ClaimsRequest.UserInfoClaimType)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [])
+            .Where(ScopesAndClaims.PersonalClaims.Contains)
+            .Distinct(StringComparer.Ordinal)];
 
     /// <summary>The scopes the service is registered for; <c>openid</c> is always among them.</summary>
     private async Task<HashSet<string>> AllowedScopesAsync(string clientId, CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ internal static class RegistrySetup
         builder.Services.AddScoped<Authenticator>();
         builder.Services.AddScoped<RegistryLogin>();
         builder.Services.AddScoped<AccountHolders>();
+        builder.Services.AddScoped<RegistryAccountData>();
         builder.Services.AddSingleton<IFido2>(services => new Fido2(Passkeys.Configuration(services.GetRequiredService<HubIssuer>())));
         builder.Services.AddScoped<Passkeys>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredRegistryRecords>();

@@ -144,24 +144,37 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     }
 
     /// <summary>
-    /// Records that <paramref name="clientId"/> is being given a code from <paramref name="sessionId"/> for the person
-    /// it knows as <paramref name="subject"/>, so that logout can tell it (see <see cref="LogOutAsync"/>).
+    /// Records that <paramref name="clientId"/> is being given a code from <paramref name="session"/> for the person it
+    /// knows as <paramref name="subject"/>: a participant of the session, so that logout can tell it (see
+    /// <see cref="LogOutAsync"/>), and a row of the person's connection history naming the <paramref name="claims"/>
+    /// released. This is on every login's path: both rows go in one <c>SaveChanges</c>, one round trip (the participant
+    /// only the first time a service is served by the session).
     /// </summary>
-    public async Task RecordParticipantAsync(string sessionId, string clientId, string subject, CancellationToken cancellationToken)
+    public async Task RecordSignInAsync(HubSession session, string clientId, string subject, IEnumerable<string> claims, CancellationToken cancellationToken)
     {
-        if (await db.SessionParticipants.AnyAsync(p => p.SessionId == sessionId && p.ClientId == clientId, cancellationToken))
+        var now = time.GetUtcNow();
+        db.ConnectionHistory.Add(new ConnectionRecord
         {
-            return;
-        }
-        var entry = db.SessionParticipants.Add(new SessionParticipant { SessionId = sessionId, ClientId = clientId, Subject = subject, CreatedAt = time.GetUtcNow() });
+            PersonId = session.PersonId,
+            ClientId = clientId,
+            At = now,
+            SourceId = session.SourceId,
+            Acr = session.Acr,
+            Claims = string.Join(' ', claims),
+        });
+        var participant = await db.SessionParticipants.AnyAsync(p => p.SessionId == session.Id && p.ClientId == clientId, cancellationToken)
+            ? null
+            : db.SessionParticipants.Add(new SessionParticipant { SessionId = session.Id, ClientId = clientId, Subject = subject, CreatedAt = now });
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException) when (participant is not null)
         {
-            // The same service's other request in this session recorded it first: one row is all logout needs.
-            entry.State = EntityState.Detached;
+            // The same service's other request in this session recorded it first: one row is all logout needs, and
+            // this login still belongs in the history.
+            participant.State = EntityState.Detached;
+            await db.SaveChangesAsync(cancellationToken);
         }
     }
 

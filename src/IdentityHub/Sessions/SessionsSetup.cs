@@ -10,6 +10,7 @@ internal static class SessionsSetup
         var hub = HubEnvironment.Options(builder);
         var requireHttps = HubEnvironment.RequireHttps(hub, builder.Environment);
         builder.Services.AddValidatedOptions<SessionOptions, SessionOptionsValidator>(SessionOptions.Section);
+        builder.Services.AddValidatedOptions<HistoryOptions, HistoryOptionsValidator>(HistoryOptions.Section);
         var absolute = (builder.Configuration.GetSection(SessionOptions.Section).Get<SessionOptions>() ?? new SessionOptions()).Absolute;
         builder.Services.AddScoped<HubSessions>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredSessions>();

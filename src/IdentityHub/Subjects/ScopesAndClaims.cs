@@ -106,6 +106,13 @@ public static class ScopesAndClaims
         .SelectMany(s => s.Claims.Where(c => c.Read is not null).Select(c => (s.Name, Claim: c)))
         .ToFrozenDictionary(e => e.Claim.Name, StringComparer.Ordinal);
 
+    /// <summary>
+    /// The claims that say something about the person or the enterprise they act for, as opposed to those the hub
+    /// makes at sign-in (<c>sub</c>, <c>acr</c>, ...): what the person's connection history lists as sent.
+    /// </summary>
+    public static FrozenSet<string> PersonalClaims { get; } = All.SelectMany(s => s.Claims)
+        .Where(c => c.Origin is ClaimOrigin.Person or ClaimOrigin.Enterprise).Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
+
     public static bool IsServed(string scope) => Served.ContainsKey(scope);
 
     /// <summary>
@@ -121,7 +128,7 @@ public static class ScopesAndClaims
     /// one by one that <see cref="Releasable"/> let through, whether or not the person's record has a value: what
     /// the person agrees to on the consent page.
     /// </summary>
-    public static IReadOnlyList<string> PersonalClaims(IEnumerable<string> scopes, IEnumerable<string> claims) =>
+    public static IReadOnlyList<string> PersonalClaimsOf(IEnumerable<string> scopes, IEnumerable<string> claims) =>
         [.. scopes.Where(Served.ContainsKey).SelectMany(scope => Served[scope].Claims).Where(c => c.Read is not null).Select(c => c.Name)
             .Concat(claims.Where(PersonClaims.ContainsKey)).Distinct()];
 

@@ -27,6 +27,8 @@ public sealed class FolderDependencyTests
         ["Errors"] = [],
         ["Localization"] = [],
         ["Admin"] = ["Protocol", "Login", "Registry", "Federation", "IdentitySources", "Subjects", "Enterprises", "Consent", "Sessions", "Audit", "Data"],
+        // The person's own view of every feature that keeps something about them (the citizen dashboard).
+        ["Account"] = ["Login", "Registry", "IdentitySources", "Subjects", "Enterprises", "Consent", "Sessions", "Audit", "Data"],
         // The one DbContext, the entity configuration and the demo data see every entity.
         ["Data"] = ["Protocol", "Login", "Registry", "Federation", "IdentitySources", "Subjects", "Enterprises", "Consent", "Sessions", "Audit"],
         ["Pages"] = [],
@@ -45,6 +47,7 @@ public sealed class FolderDependencyTests
         ["Pages/Error"] = "Login",
         ["Pages/Logout"] = "Sessions",
         ["Pages/Admin"] = "Admin",
+        ["Pages/Account"] = "Account",
     };
 
     // The layout and the pages' shared parts.

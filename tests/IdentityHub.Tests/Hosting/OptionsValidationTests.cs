@@ -10,6 +10,7 @@ public sealed class OptionsValidationTests
     [InlineData("Hub:Federation:TimeoutSeconds", "0", "TimeoutSeconds")]
     [InlineData("Hub:Federation:TimeoutSeconds", "121", "TimeoutSeconds")]
     [InlineData("Hub:DataProtection:Path", "", "Path")]
+    [InlineData("Hub:History:RetentionDays", "0", "RetentionDays")]
     public async Task Start_WithASettingOutOfRange_IsRefusedNamingIt(string key, string value, string named)
     {
         await using var hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, new() { [key] = value });

@@ -1,0 +1,74 @@
+using IdentityHub.Account;
+using IdentityHub.Login;
+using IdentityHub.Registry;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace IdentityHub.Pages.Account;
+
+/// <summary>
+/// The citizen dashboard (CONTRACT section 4): the person's connection history, data shared between agencies, active
+/// sessions (each can be ended), second factors, and the download of everything the hub holds about them. The person
+/// signs in as for any service, at <c>eidas1</c>.
+/// </summary>
+public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport export, TimeProvider time) : PageModel
+{
+    private static readonly HashSet<string> Notices = ["session-ended", "session-not-found"];
+
+    public HistoryPage History { get; private set; } = new([], null, false);
+
+    public IReadOnlyList<ActiveSession> Sessions { get; private set; } = [];
+
+    // Consents (CONTRACT section 4, a Withdraw button each) come with the Consent feature's records: their list goes
+    // here, and their section in Index.cshtml between Active sessions and Security.
+
+    public RegistryFactors Security { get; private set; } = new(false, false, null, 0, 0);
+
+    public int RetentionDays => dashboard.RetentionDays;
+
+    /// <summary>What the last action did, for the status message.</summary>
+    public string? Notice { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(long? before, string? notice, CancellationToken cancellationToken)
+    {
+        var access = await dashboard.SignInAsync(HttpContext, cancellationToken);
+        if (access.Session is not { } person)
+        {
+            return LocalRedirect(access.LogInFirst!);
+        }
+        // A page address that is not a row id (?before=x) shows the newest page, as a missing one does.
+        History = await dashboard.HistoryAsync(person.PersonId, ModelState.IsValid ? before : null, cancellationToken);
+        Sessions = await dashboard.ActiveSessionsAsync(person.PersonId, person.SessionId, cancellationToken);
+        Security = await dashboard.SecurityAsync(person.PersonId, cancellationToken);
+        Notice = notice is not null && Notices.Contains(notice) ? notice : null;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostLogOutAsync(string? sessionId, CancellationToken cancellationToken)
+    {
+        var access = await dashboard.SignInAsync(HttpContext, cancellationToken);
+        if (access.Session is not { } person)
+        {
+            return LocalRedirect(access.LogInFirst!);
+        }
+        return await dashboard.EndSessionAsync(HttpContext, person, sessionId, cancellationToken) switch
+        {
+            SessionEnding.ThisBrowser => LocalRedirect("/logout/done"),
+            SessionEnding.Ended => LocalRedirect(AccountDashboard.Path + "?notice=session-ended"),
+            _ => LocalRedirect(AccountDashboard.Path + "?notice=session-not-found"),
+        };
+    }
+
+    public async Task<IActionResult> OnPostDownloadAsync(CancellationToken cancellationToken)
+    {
+        var access = await dashboard.SignInAsync(HttpContext, cancellationToken);
+        if (access.Session is not { } person)
+        {
+            return LocalRedirect(access.LogInFirst!);
+        }
+        // Personal data: no cache on the way may keep a copy.
+        Response.Headers.CacheControl = "no-store";
+        var day = time.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        return File(await export.JsonAsync(person.PersonId, cancellationToken), "application/json", $"identityhub-my-data-{day}.json");
+    }
+}
