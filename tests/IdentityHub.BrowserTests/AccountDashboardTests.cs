@@ -30,10 +30,12 @@ public sealed class AccountDashboardTests(LiveServers servers) : IClassFixture<L
         await page.GotoAsync(servers.HubUrl + "/account?culture=" + language);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = Text("Account.Title"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", language);
-        foreach (var heading in new[] { "Account.History", "Account.Shared", "Account.Sessions", "Account.Security", "Account.YourData" })
+        foreach (var heading in new[] { "Account.History", "Account.Shared", "Account.Sessions", "Account.Consents", "Account.Security", "Account.YourData" })
         {
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = Text(heading), Level = 2, Exact = true })).ToBeVisibleAsync();
         }
+        // The consent given on the way to the service, with its Withdraw button.
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = Text("Account.Withdraw"), Exact = true })).ToHaveCountAsync(1);
         var history = page.GetByRole(AriaRole.Region, new() { Name = Text("Account.History"), Exact = true });
         await Expect(history.GetByRole(AriaRole.Heading, new() { Name = ServiceName, Level = 3 })).ToBeVisibleAsync();
         await Expect(history.GetByRole(AriaRole.Listitem).Filter(new() { HasText = Text("Claim.given_name") }).First).ToBeVisibleAsync();
@@ -92,7 +94,7 @@ public sealed class AccountDashboardTests(LiveServers servers) : IClassFixture<L
         await page.GetByLabel(HubText.Of(language, "Username")).FillAsync(person.Username);
         await page.GetByLabel(HubText.Of(language, "Password")).FillAsync(person.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = HubText.Of(language, "SignIn.Button"), Exact = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
+        await servers.ArriveAtProfileAsync(page);
     }
 
     private static async Task TabUntilFocusedAsync(IPage page, ILocator target, int limit)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using IdentityHub.Consent;
 using IdentityHub.Data;
 using IdentityHub.Registry;
 using IdentityHub.Subjects;
@@ -34,9 +35,10 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
         var representations = await db.Representatives.AsNoTracking().Where(r => r.PersonId == personId)
             .Join(db.Enterprises, r => r.EnterpriseId, e => e.Id, (r, e) => new RepresentationData(e.Id, e.Name, r.Role, r.CreatedAt))
             .ToListAsync(cancellationToken);
-        // Consents (CONTRACT section 4): the Consent feature's records are read here and join the document (PersonalData).
+        var consents = await db.Consents.AsNoTracking().Where(c => c.PersonId == personId).OrderBy(c => c.GrantedAt).ToListAsync(cancellationToken);
         // The services' default names: the file is read outside the page, in no particular language.
-        var names = await services.NamesAsync(history.Select(r => r.ClientId).Concat(participants.Select(p => p.ClientId)), CultureInfo.InvariantCulture, cancellationToken);
+        var names = await services.NamesAsync(history.Select(r => r.ClientId).Concat(participants.Select(p => p.ClientId)).Concat(consents.Select(c => c.ClientId)),
+            CultureInfo.InvariantCulture, cancellationToken);
         ServiceData Service(string clientId) => new(clientId, names.GetValueOrDefault(clientId));
 
         return new PersonalData(
@@ -48,16 +50,14 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
             representations,
             [.. sessions.Select(s => new SessionData(s.SourceId, s.Acr, s.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries), s.AuthenticatedAt, s.CreatedAt,
                 s.ExpiresAt, s.IdleExpiresAt, s.EndedAt, [.. participants.Where(p => p.SessionId == s.Id).Select(p => Service(p.ClientId))]))],
+            [.. consents.Select(c => new ConsentData(Service(c.ClientId), ConsentItems.Split(c.Items), c.GrantedAt, c.UpdatedAt))],
             [.. history.Select(r => new ConnectionData(Service(r.ClientId), r.At, r.SourceId, r.Acr, r.Claims.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 r.EnterpriseId is null ? null : new EnterpriseData(r.EnterpriseId, r.EnterpriseName)))],
             subjects);
     }
 }
 
-/// <summary>
-/// The downloaded document. Consents: the Consent feature's records join it as a <c>Consents</c> member, after
-/// <see cref="Sessions"/> (read in <see cref="PersonalDataExport.ReadAsync"/>).
-/// </summary>
+/// <summary>The downloaded document.</summary>
 /// <param name="RegistryAccount">Null when the person has no national-registry account (they came through another source).</param>
 public sealed record PersonalData(
     DateTimeOffset ExportedAt,
@@ -65,6 +65,7 @@ public sealed record PersonalData(
     RegistryAccountRecord? RegistryAccount,
     IReadOnlyList<RepresentationData> Representations,
     IReadOnlyList<SessionData> Sessions,
+    IReadOnlyList<ConsentData> Consents,
     IReadOnlyList<ConnectionData> ConnectionHistory,
     IReadOnlyList<PairwiseSubjectData> PairwiseSubjects);
 
@@ -99,3 +100,6 @@ public sealed record ServiceData(string ClientId, string? Name);
 public sealed record EnterpriseData(string Id, string? Name);
 
 public sealed record PairwiseSubjectData(string Sector, string Subject, DateTimeOffset CreatedAt);
+
+/// <summary>A consent: the service, what the person agreed it may receive (claim names, <c>offline_access</c>), and when.</summary>
+public sealed record ConsentData(ServiceData Service, IReadOnlyList<string> Items, DateTimeOffset GrantedAt, DateTimeOffset UpdatedAt);

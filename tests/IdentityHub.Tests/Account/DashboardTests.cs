@@ -89,12 +89,12 @@ public abstract class DashboardTests(HubFactory hub)
         Assert.Contains("<html lang=\"fr\">", french, StringComparison.Ordinal);
         Assert.Contains("Historique des connexions", french, StringComparison.Ordinal);
         Assert.Contains("<h3>Land registry (test) (fr)</h3>", french, StringComparison.Ordinal);
-        Assert.Contains("<li>Lieu de naissance</li>", french, StringComparison.Ordinal);
+        Assert.Contains("<li>Votre lieu de naissance</li>", french, StringComparison.Ordinal);
         Assert.Contains("<dd>Faible</dd>", french, StringComparison.Ordinal);
 
         var vietnamese = WebUtility.HtmlDecode((await browser.NavigateAsync("/account?culture=vi")).Html);
         Assert.Contains("Lịch sử kết nối", vietnamese, StringComparison.Ordinal);
-        Assert.Contains("<li>Ngày sinh</li>", vietnamese, StringComparison.Ordinal);
+        Assert.Contains("<li>Ngày sinh của bạn</li>", vietnamese, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -182,6 +182,46 @@ public abstract class ConsentTests(HubFactory hub)
         Assert.True((await browser.NavigateAsync(again.AuthorizeUrl())).IsConsent);
     }
 
+    [Fact]
+    public async Task TheDashboard_ListsTheConsent_AndItsWithdrawButtonRevokesTheTokens()
+    {
+        var username = await RegistryPeople.InsertAsync(hub, "consent");
+        using var browser = hub.CreateBrowser(agreeToConsent: false);
+        var client = OidcClient.Demo();
+        var page = await SignInAsync(browser, client, username, client.AuthorizeUrl("openid email offline_access"));
+        using var http = hub.CreateApiClient();
+        var tokens = await client.RedeemAsync(http, client.CallbackParameters(await browser.SubmitAsync(page, new() { ["decision"] = "continue" }))["code"]);
+
+        var account = await browser.NavigateAsync("/account?culture=en");
+        Assert.Equal(HttpStatusCode.OK, account.Status);
+        var html = WebUtility.HtmlDecode(account.Html);
+        Assert.Contains(">Consents</h2>", html, StringComparison.Ordinal);
+        Assert.Contains(Demo, html, StringComparison.Ordinal);
+        Assert.Contains("Your email address", html, StringComparison.Ordinal);
+        var consentId = System.Text.RegularExpressions.Regex.Match(account.Html, "name=\"consentId\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.True(Guid.TryParse(consentId, out _), account.Html);
+        Assert.Contains(">Withdraw</button>", account.Html, StringComparison.Ordinal);
+
+        // Without the antiforgery token, nothing happens.
+        using var forged = await browser.Client.PostAsync("/account?handler=Withdraw", new FormUrlEncodedContent(new Dictionary<string, string> { ["consentId"] = consentId }));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await UserInfoAsync(http, tokens.AccessToken));
+
+        var form = IdentityHub.Tests.Account.AccountClients.FormOf(account, "Withdraw");
+        Assert.Equal(consentId, form.HiddenFields()["consentId"]);
+        var after = await browser.SubmitAsync(form, []);
+        Assert.Equal("/account?notice=consent-withdrawn", after.Url);
+        Assert.Contains("The consent was withdrawn.", after.Html, StringComparison.Ordinal);
+        Assert.Contains("You have not agreed to share your information with any service.", WebUtility.HtmlDecode(after.Html), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoAsync(http, tokens.AccessToken));
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(http, tokens.RefreshToken)).Error);
+
+        // The download names what was agreed while it lasted, and is empty of consents now.
+        var download = await browser.SubmitAsync(IdentityHub.Tests.Account.AccountClients.FormOf(after, "Download"), []);
+        using var json = System.Text.Json.JsonDocument.Parse(download.Html);
+        Assert.Equal(0, json.RootElement.GetProperty("consents").GetArrayLength());
+    }
+
     [Theory]
     [InlineData("vi", "Chia sẻ thông tin của bạn", "Địa chỉ email của bạn", "Tiếp tục")]
     [InlineData("fr", "Partager vos informations", "Votre adresse électronique", "Continuer")]

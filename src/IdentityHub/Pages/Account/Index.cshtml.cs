@@ -1,4 +1,5 @@
 using IdentityHub.Account;
+using IdentityHub.Consent;
 using IdentityHub.Login;
 using IdentityHub.Registry;
 using Microsoft.AspNetCore.Mvc;
@@ -11,16 +12,16 @@ namespace IdentityHub.Pages.Account;
 /// sessions (each can be ended), second factors, and the download of everything the hub holds about them. The person
 /// signs in as for any service, at <c>eidas1</c>.
 /// </summary>
-public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport export, TimeProvider time) : PageModel
+public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport export, Consents consents, TimeProvider time) : PageModel
 {
-    private static readonly HashSet<string> Notices = ["session-ended", "session-not-found"];
+    private static readonly HashSet<string> Notices = ["session-ended", "session-not-found", "consent-withdrawn", "consent-not-found"];
 
     public HistoryPage History { get; private set; } = new([], null, false);
 
     public IReadOnlyList<ActiveSession> Sessions { get; private set; } = [];
 
-    // Consents (CONTRACT section 4, a Withdraw button each) come with the Consent feature's records: their list goes
-    // here, and their section in Index.cshtml between Active sessions and Security.
+    /// <summary>The services the person agreed to share information with (CONTRACT section 4, a Withdraw button each).</summary>
+    public IReadOnlyList<GivenConsent> Consents { get; private set; } = [];
 
     public RegistryFactors Security { get; private set; } = new(false, false, null, 0, 0);
 
@@ -39,6 +40,7 @@ public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport ex
         // A page address that is not a row id (?before=x) shows the newest page, as a missing one does.
         History = await dashboard.HistoryAsync(person.PersonId, ModelState.IsValid ? before : null, cancellationToken);
         Sessions = await dashboard.ActiveSessionsAsync(person.PersonId, person.SessionId, cancellationToken);
+        Consents = await consents.ListAsync(person.PersonId, cancellationToken);
         Security = await dashboard.SecurityAsync(person.PersonId, cancellationToken);
         Notice = notice is not null && Notices.Contains(notice) ? notice : null;
         return Page();
@@ -57,6 +59,21 @@ public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport ex
             SessionEnding.Ended => LocalRedirect(AccountDashboard.Path + "?notice=session-ended"),
             _ => LocalRedirect(AccountDashboard.Path + "?notice=session-not-found"),
         };
+    }
+
+    /// <summary>
+    /// Withdraws one of the person's consents, which revokes every token that service holds for them (docs/design.md,
+    /// "Consent"); another person's consent, or one already withdrawn, changes nothing.
+    /// </summary>
+    public async Task<IActionResult> OnPostWithdrawAsync(Guid? consentId, CancellationToken cancellationToken)
+    {
+        var access = await dashboard.SignInAsync(HttpContext, cancellationToken);
+        if (access.Session is not { } person)
+        {
+            return LocalRedirect(access.LogInFirst!);
+        }
+        var withdrawn = ModelState.IsValid && consentId is { } id && await consents.WithdrawAsync(person.PersonId, id, cancellationToken);
+        return LocalRedirect(AccountDashboard.Path + (withdrawn ? "?notice=consent-withdrawn" : "?notice=consent-not-found"));
     }
 
     public async Task<IActionResult> OnPostDownloadAsync(CancellationToken cancellationToken)
