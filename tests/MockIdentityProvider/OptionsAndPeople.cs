@@ -24,6 +24,12 @@ public sealed class MockIdentityProviderOptions
     /// <summary>The assurance level asserted for everyone but people with their own <see cref="TestPerson.Acr"/>.</summary>
     public string Acr { get; set; } = "eidas2";
 
+    /// <summary>
+    /// Serves and advertises <c>end_session_endpoint</c> (OIDC RP-Initiated Logout 1.0); false plays a source that
+    /// has none.
+    /// </summary>
+    public bool EndSession { get; set; } = true;
+
     /// <summary>Slows discovery, token and userinfo responses, to test the hub against a slow source.</summary>
     public int DelayMilliseconds { get; set; }
 

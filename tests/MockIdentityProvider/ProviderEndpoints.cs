@@ -49,14 +49,13 @@ internal static class ProviderEndpoints
         var o = options.Value;
         await SlowDown(o, aborted);
         var issuer = issuers.Issuer;
-        return Results.Json(new Dictionary<string, object>(StringComparer.Ordinal)
+        var document = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["issuer"] = issuer,
             ["authorization_endpoint"] = issuer + Routes.Authorize,
             ["token_endpoint"] = issuer + Routes.Token,
             ["userinfo_endpoint"] = issuer + Routes.UserInfo,
             ["jwks_uri"] = issuer + Routes.Jwks,
-            ["end_session_endpoint"] = issuer + Routes.EndSession,
             ["response_types_supported"] = new[] { "code" },
             ["response_modes_supported"] = new[] { "query" },
             ["grant_types_supported"] = new[] { "authorization_code" },
@@ -73,7 +72,12 @@ internal static class ProviderEndpoints
             ["request_parameter_supported"] = false,
             // Discovery's default for this one is true.
             ["request_uri_parameter_supported"] = false,
-        }, Json);
+        };
+        if (o.EndSession)
+        {
+            document["end_session_endpoint"] = issuer + Routes.EndSession;
+        }
+        return Results.Json(document, Json);
     }
 
     public static IResult Jwks(SigningKey key) => Results.Json(new { keys = new[] { key.PublicJwk() } }, Json);
@@ -210,6 +214,10 @@ internal static class ProviderEndpoints
         ProviderStore store, SigningKey key, TimeProvider time)
     {
         var o = options.Value;
+        if (!o.EndSession)
+        {
+            return Results.NotFound();
+        }
         var raw = HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType
             ? await http.Request.ReadFormAsync(http.RequestAborted)
             : (IEnumerable<KeyValuePair<string, StringValues>>)http.Request.Query;

@@ -26,7 +26,7 @@ internal sealed class ChallengeFailure : IOpenIddictClientHandler<ProcessErrorCo
     public ValueTask HandleAsync(ProcessErrorContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        // Only a challenge carries AuthenticationProperties in the transaction, and only the hub's name a journey.
+        // A challenge (or a sign-out) carries AuthenticationProperties in the transaction; only the hub's challenges name a journey.
         if (context.Transaction.GetHttpRequest()?.HttpContext is { } http
             && context.Transaction.Properties.TryGetValue(typeof(AuthenticationProperties).FullName!, out var value)
             && value is AuthenticationProperties properties && properties.Items.ContainsKey(FederationEndpoints.JourneyItem))

@@ -9,7 +9,10 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Federation;
 
-/// <summary>Sending a person to an upstream source (/federation/{id}) and taking them back (/signin/{id}): Federation/README.md.</summary>
+/// <summary>
+/// Sending a person to an upstream source (/federation/{id}) and taking them back (/signin/{id}); at logout, to the
+/// source's end-session endpoint (/federation/{id}/logout) and back (/signout/{id}): Federation/README.md.
+/// </summary>
 internal static partial class FederationEndpoints
 {
     internal const string JourneyItem = "hub_journey";
@@ -70,7 +73,7 @@ internal static partial class FederationEndpoints
         return Results.Empty;
     }
 
-    public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, AuthenticationStep step, TimeProvider time,
+    public static async Task<IResult> CallbackAsync(string sourceId, HttpContext http, AuthenticationStep step, OpenIddictClientService client, TimeProvider time,
         ILoggerFactory logs, CancellationToken cancellationToken)
     {
         var logger = logs.CreateLogger(LogCategory);
@@ -120,10 +123,117 @@ internal static partial class FederationEndpoints
         }
 
         var mapped = UpstreamIdentity.From(result.Principal, pending.Source, time.GetUtcNow());
-        return Results.Redirect(mapped.Identity is { } identity
-            ? await step.CompleteAsync(http, pending, identity, cancellationToken)
-            : await step.FailAsync(http, pending, HubErrors.IncompleteIdentity,
+        if (mapped.Identity is not { } identity)
+        {
+            return Results.Redirect(await step.FailAsync(http, pending, HubErrors.IncompleteIdentity,
                 $"The identity source did not provide a complete identity (missing or invalid: {string.Join(", ", mapped.Missing)}).", cancellationToken));
+        }
+        var withLogout = identity with { UpstreamIdToken = await LogoutHintAsync(client, sourceId, result, cancellationToken) };
+        return Results.Redirect(await step.CompleteAsync(http, pending, withLogout, cancellationToken));
+    }
+
+    /// <summary>
+    /// The ID token the source has just issued, kept with the hub session only when the source advertises an
+    /// end-session endpoint, the one use the hub has for it (docs/design.md, "Sessions").
+    /// </summary>
+    private static async Task<string?> LogoutHintAsync(OpenIddictClientService client, string sourceId, AuthenticateResult result, CancellationToken cancellationToken)
+    {
+        if (result.Properties?.GetTokenValue(OpenIddictClientAspNetCoreConstants.Tokens.BackchannelIdentityToken) is not { Length: > 0 } idToken)
+        {
+            return null;
+        }
+        try
+        {
+            // The discovery document was read for this very login: OpenIddict answers from its cache.
+            var configuration = await client.GetServerConfigurationByRegistrationIdAsync(sourceId, cancellationToken);
+            return configuration.EndSessionEndpoint is null ? null : idToken;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The login itself has succeeded; only the logout at the source will be missing.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The hub's end-session endpoint has ended a session this source opened (and queued its services' logouts): the
+    /// browser goes to the source's end-session endpoint with the source's own ID token as <c>id_token_hint</c>, and
+    /// {issuer}/signout/{id} as <c>post_logout_redirect_uri</c>. The hub's part is done already, so whatever stands in
+    /// the way of the source's (a source that is down, disabled, or no longer has the endpoint) sends the browser
+    /// straight on.
+    /// </summary>
+    public static async Task<IResult> LogoutAsync(string sourceId, string? ticket, HttpContext http, HubDbContext db, AuthenticationStep step,
+        UpstreamRegistrations upstream, OpenIddictClientService client, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        var logger = logs.CreateLogger(LogCategory);
+        if (await step.TakeSourceLogoutAsync(ticket, sourceId, cancellationToken) is not { } logout)
+        {
+            LogRefusedLogout(logger, sourceId);
+            return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidRequest));
+        }
+        if (logout.IdTokenHint is not { } hint)
+        {
+            // The same ticket again (a reload): the source has been asked already.
+            return Results.Redirect(logout.ReturnUrl);
+        }
+
+        try
+        {
+            await upstream.EnsureCurrentAsync(db, cancellationToken);
+            var configuration = await client.GetServerConfigurationByRegistrationIdAsync(sourceId, cancellationToken);
+            if (configuration.EndSessionEndpoint is null)
+            {
+                return Results.Redirect(logout.ReturnUrl);
+            }
+            // The way on travels in OpenIddict's state token (target_link_uri), stored in the hub's database and
+            // bound to this browser: only the genuine answer of the source leads there (SignedOutAsync).
+            await http.SignOutAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme, new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictClientAspNetCoreConstants.Properties.RegistrationId] = sourceId,
+                [OpenIddictClientAspNetCoreConstants.Properties.IdentityTokenHint] = hint,
+            })
+            {
+                RedirectUri = logout.ReturnUrl,
+            });
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogUnavailable(logger, sourceId, exception);
+            return Results.Redirect(logout.ReturnUrl);
+        }
+        // OpenIddict has written the redirect to the source.
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// The source sends the browser back after its logout: OpenIddict checks the state (issued by the hub, unused,
+    /// this browser's) and the browser goes where the hub would have sent it, the service's validated
+    /// post_logout_redirect_uri with its state or the hub's page. Anything else gets the error page, never a redirect.
+    /// </summary>
+    public static async Task<IResult> SignedOutAsync(string sourceId, HttpContext http, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        var logger = logs.CreateLogger(LogCategory);
+        AuthenticateResult result;
+        try
+        {
+            result = await http.AuthenticateAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogUnavailable(logger, sourceId, exception);
+            return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidCallback));
+        }
+        var items = result.Properties?.Items;
+        if (!result.Succeeded || items is null || !items.TryGetValue(OpenIddictClientAspNetCoreConstants.Properties.RegistrationId, out var registration)
+            || registration != sourceId || result.Properties!.RedirectUri is not { Length: > 0 } returnUrl)
+        {
+            var reason = items is not null && items.TryGetValue(OpenIddictClientAspNetCoreConstants.Properties.Error, out var code) && code is not null
+                ? $"{code}: {(items.TryGetValue(OpenIddictClientAspNetCoreConstants.Properties.ErrorDescription, out var description) ? description : null)}"
+                : result.Failure?.Message ?? "no pending logout for this state";
+            LogRefusedCallback(logger, sourceId, LoggableText(reason));
+            return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidCallback));
+        }
+        return Results.Redirect(returnUrl);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} could not be reached.")]
@@ -138,6 +248,9 @@ internal static partial class FederationEndpoints
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} refused the hub's authorization request: {Reason}")]
     private static partial void LogRefusedChallenge(ILogger logger, string sourceId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A logout at identity source {SourceId} was refused: the ticket is forged, expired or for another source.")]
+    private static partial void LogRefusedLogout(ILogger logger, string sourceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A callback from identity source {SourceId} was refused: {Reason}")]
     private static partial void LogRefusedCallback(ILogger logger, string sourceId, string reason);

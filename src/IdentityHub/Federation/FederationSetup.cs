@@ -61,7 +61,8 @@ internal static class FederationSetup
             client.AddEventHandler(PushedRequestClientId.Descriptor)
                 .AddEventHandler(ClientAssertionAudience.ChallengeDescriptor)
                 .AddEventHandler(ClientAssertionAudience.TokenDescriptor)
-                .AddEventHandler(ChallengeFailure.Descriptor);
+                .AddEventHandler(ChallengeFailure.Descriptor)
+                .AddEventHandler(LogoutHintNotKept.Descriptor);
         });
 
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>, StateTokenKeys>();
@@ -99,6 +100,10 @@ internal static class FederationSetup
     {
         app.MapGet("/federation/{sourceId}", FederationEndpoints.ChallengeAsync).ExcludeFromDescription();
         app.MapMethods("/signin/{sourceId}", [HttpMethods.Get, HttpMethods.Post], FederationEndpoints.CallbackAsync)
+            .DisableAntiforgery().ExcludeFromDescription();
+        // The hub's end-session endpoint sends the browser here (Sessions/HubSessions.SourceLogoutUrl).
+        app.MapGet("/federation/{sourceId}/logout", FederationEndpoints.LogoutAsync).ExcludeFromDescription();
+        app.MapMethods("/signout/{sourceId}", [HttpMethods.Get, HttpMethods.Post], FederationEndpoints.SignedOutAsync)
             .DisableAntiforgery().ExcludeFromDescription();
         return app;
     }

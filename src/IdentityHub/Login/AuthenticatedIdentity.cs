@@ -30,6 +30,12 @@ public sealed record AuthenticatedIdentity(
     /// national registry): reconciliation then has nothing to search for.
     /// </summary>
     public Guid? KnownPersonId { get; init; }
+
+    /// <summary>
+    /// The ID token an upstream source issued at this login, when the source has an end-session endpoint: the hub
+    /// session keeps it so that logout can end the person's session at the source (docs/design.md, "Sessions").
+    /// </summary>
+    public string? UpstreamIdToken { get; init; }
 }
 
 /// <summary>A source's statement that the person may act for an enterprise (its tax code, name and the person's role).</summary>

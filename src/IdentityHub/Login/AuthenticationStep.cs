@@ -59,7 +59,8 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     {
         // What a source may say of itself: a source's code that breaks these is a bug, not a person's mistake.
         if (identity.SourceId != pending.Source.Id || AssuranceLevels.Rank(identity.Acr) > AssuranceLevels.Rank(pending.Source.Acr)
-            || (identity.KnownPersonId is not null && pending.Source.Kind != IdentitySourceKind.Registry))
+            || (identity.KnownPersonId is not null && pending.Source.Kind != IdentitySourceKind.Registry)
+            || (identity.UpstreamIdToken is not null && pending.Source.Kind != IdentitySourceKind.Oidc))
         {
             throw new InvalidOperationException($"Source '{pending.Source.Id}' handed over an identity it cannot vouch for.");
         }
@@ -80,7 +81,8 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
 
         // The session's row exists before the journey names it, and the browser gets it only once the journey is
         // claimed: of two submissions racing here, one logs the person in and the other follows it.
-        var session = await sessions.CreateAsync(person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt, cancellationToken);
+        var session = await sessions.CreateAsync(person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt,
+            identity.UpstreamIdToken, cancellationToken);
         // The service learns nothing before the person agrees, when it asks for consent (docs/design.md, "Consent").
         var journey = pending.Journey;
         var consent = await journeys.NeedsConsentAsync(person.Id, journey.ClientId, journey.ConsentItems is { } items ? ConsentItems.Split(items) : null,
@@ -106,6 +108,15 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     public async Task<string> CancelAsync(HttpContext http, PendingAuthentication pending, CancellationToken cancellationToken) =>
         await journeys.EndAuthenticationAsync(http, pending.Journey, null, HubErrors.Cancelled, "The person cancelled the login at the identity source.", cancellationToken)
             ?? LoginJourneys.ResumeUrl(pending.Journey);
+
+    /// <summary>
+    /// Logout, the other end of the hand-off: the hub's end-session endpoint has ended a session that
+    /// <paramref name="sourceId"/> opened and sent the browser to that source's logout with <paramref name="ticket"/>.
+    /// Returns where the browser goes after the source, and the ID token the source issued at login, given once (null
+    /// for a replayed ticket); null for a forged or expired ticket, or one for another source.
+    /// </summary>
+    public async Task<(string ReturnUrl, string? IdTokenHint)?> TakeSourceLogoutAsync(string? ticket, string sourceId, CancellationToken cancellationToken) =>
+        await sessions.TakeSourceLogoutAsync(ticket, sourceId, cancellationToken);
 
     /// <summary>The source cannot be used now (it does not answer): the journey stays open, and the page offers another source.</summary>
     public static string RetryUrl(PendingAuthentication pending, HubError error) => LoginJourneys.ErrorUrl(error, pending.JourneyId);

@@ -29,6 +29,13 @@ public sealed class HubSession
     /// <summary>The idle end: <c>Hub:Sessions:IdleMinutes</c> after its last use, never past <see cref="ExpiresAt"/>.</summary>
     public DateTimeOffset IdleExpiresAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>
+    /// The ID token the upstream source issued at this login, data-protected, when that source has an end-session
+    /// endpoint: logout sends it back there as <c>id_token_hint</c>. Taken (and cleared) by that logout; otherwise it
+    /// goes with the row when ended sessions are pruned (docs/design.md, "Sessions").
+    /// </summary>
+    public string? ProtectedUpstreamIdToken { get; set; }
 }
 
 internal sealed class HubSessionConfiguration : IEntityTypeConfiguration<HubSession>

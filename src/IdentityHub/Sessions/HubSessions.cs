@@ -1,8 +1,9 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text.Json;
 using IdentityHub.Data;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,19 +11,31 @@ using Microsoft.Extensions.Options;
 namespace IdentityHub.Sessions;
 
 /// <summary>Starts, finds and ends a person's single-sign-on session (cookie in the browser, row in the database).</summary>
-public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<SessionOptions> options, IBackchannelLogoutTokens backchannel, BackchannelLogoutSignal signal)
+public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<SessionOptions> options, IBackchannelLogoutTokens backchannel,
+    BackchannelLogoutSignal signal, IDataProtectionProvider dataProtection)
 {
     public const string Scheme = "HubSession";
 
+    /// <summary>The query parameter of <see cref="SourceLogoutUrl"/> that carries the ticket.</summary>
+    public const string SourceLogoutTicketParameter = "ticket";
+
     /// <summary>A use moves the idle end only when it is this much later than the last move: one write a minute at most.</summary>
     private static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
+
+    /// <summary>The browser follows the ticket at once; one found later (in a history, a log) is worth nothing.</summary>
+    private static readonly TimeSpan SourceLogoutTicketLifetime = TimeSpan.FromMinutes(5);
+
+    private const string UpstreamIdTokenPurpose = "IdentityHub.Sessions.UpstreamIdToken";
+    private const string SourceLogoutTicketPurpose = "IdentityHub.Sessions.SourceLogoutTicket";
 
     /// <summary>
     /// Writes the session's row; the browser holds nothing yet. <see cref="SignInAsync"/> gives it the cookie once the
     /// caller has bound the session to what it was made for (a login journey), or <see cref="DiscardAsync"/> removes it.
     /// </summary>
     /// <param name="authenticatedAt">When the source authenticated the person (<c>auth_time</c>).</param>
-    public async Task<HubSession> CreateAsync(Guid personId, string sourceId, string acr, string amr, DateTimeOffset authenticatedAt, CancellationToken cancellationToken)
+    /// <param name="upstreamIdToken">The ID token an upstream source issued, when that source can end its own session at logout.</param>
+    public async Task<HubSession> CreateAsync(Guid personId, string sourceId, string acr, string amr, DateTimeOffset authenticatedAt, string? upstreamIdToken,
+        CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var session = new HubSession
@@ -36,6 +49,9 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             CreatedAt = now,
             ExpiresAt = now + options.Value.Absolute,
             IdleExpiresAt = Min(now + options.Value.Idle, now + options.Value.Absolute),
+            // Personal data and a credential of sorts (a source accepts it as the person's logout): encrypted at rest
+            // with the key ring every instance shares.
+            ProtectedUpstreamIdToken = upstreamIdToken is null ? null : dataProtection.CreateProtector(UpstreamIdTokenPurpose).Protect(upstreamIdToken),
         };
         db.HubSessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
@@ -93,14 +109,85 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// RP-initiated logout: ends the browser's session (<see cref="EndAsync"/>) and takes the cookie away.
     /// </summary>
     /// <param name="initiatingClientId">The service that asked for the logout: it knows already, and is not called.</param>
-    public async Task LogOutAsync(HttpContext http, string? initiatingClientId, CancellationToken cancellationToken)
+    /// <returns>The session this request ended (for <see cref="SourceLogoutUrl"/>); null when there was none to end.</returns>
+    public async Task<HubSession?> LogOutAsync(HttpContext http, string? initiatingClientId, CancellationToken cancellationToken)
     {
-        if (await CookieSessionIdAsync(http) is { } id)
+        HubSession? ended = null;
+        if (await CookieSessionIdAsync(http) is { } id
+            && await db.HubSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken) is { } session
+            && await EndAsync(id, initiatingClientId, cancellationToken))
         {
-            await EndAsync(id, initiatingClientId, cancellationToken);
+            ended = session;
         }
         await http.SignOutAsync(Scheme);
+        return ended;
     }
+
+    /// <summary>
+    /// Where the browser goes once <see cref="LogOutAsync"/> has ended <paramref name="ended"/>, when the upstream source
+    /// that authenticated the person can end its own session too: Federation's <c>/federation/{id}/logout</c>, with a
+    /// ticket naming the session and <paramref name="returnUrl"/> (where the hub would have sent the browser). Null
+    /// when the source cannot (the registry, a source without an end-session endpoint). docs/design.md, "Sessions".
+    /// </summary>
+    public string? SourceLogoutUrl(HubSession ended, string returnUrl)
+    {
+        if (ended.ProtectedUpstreamIdToken is null)
+        {
+            return null;
+        }
+        var ticket = new SourceLogoutTicket(ended.Id, ended.SourceId, returnUrl, time.GetUtcNow() + SourceLogoutTicketLifetime);
+        var protectedTicket = dataProtection.CreateProtector(SourceLogoutTicketPurpose).Protect(JsonSerializer.Serialize(ticket));
+        return QueryHelpers.AddQueryString($"/federation/{Uri.EscapeDataString(ended.SourceId)}/logout", SourceLogoutTicketParameter, protectedTicket);
+    }
+
+    /// <summary>
+    /// What the logout at <paramref name="sourceId"/> needs, from a ticket of <see cref="SourceLogoutUrl"/>: where the browser
+    /// goes afterwards, and the source's ID token. The token is given once, by a conditional UPDATE that clears it (on
+    /// any instance, of two requests with the same ticket only one gets it): a replayed ticket gets the way on, and no
+    /// token. Null for a ticket that is forged, expired or for another source.
+    /// </summary>
+    public async Task<(string ReturnUrl, string? IdTokenHint)?> TakeSourceLogoutAsync(string? ticket, string sourceId, CancellationToken cancellationToken)
+    {
+        if (ReadTicket(ticket) is not { } read || read.SourceId != sourceId || read.ExpiresAt <= time.GetUtcNow())
+        {
+            return null;
+        }
+        var stored = await db.HubSessions.AsNoTracking().Where(s => s.Id == read.SessionId && s.EndedAt != null)
+            .Select(s => s.ProtectedUpstreamIdToken).FirstOrDefaultAsync(cancellationToken);
+        var taken = stored is not null && await db.HubSessions.Where(s => s.Id == read.SessionId && s.ProtectedUpstreamIdToken != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.ProtectedUpstreamIdToken, (string?)null), cancellationToken) == 1;
+        string? idToken = null;
+        if (taken)
+        {
+            try
+            {
+                idToken = dataProtection.CreateProtector(UpstreamIdTokenPurpose).Unprotect(stored!);
+            }
+            catch (CryptographicException)
+            {
+                // Its key is gone from the key ring: the source's session cannot be named, the hub's has ended anyway.
+            }
+        }
+        return (read.ReturnUrl, idToken);
+    }
+
+    private SourceLogoutTicket? ReadTicket(string? ticket)
+    {
+        if (string.IsNullOrEmpty(ticket))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<SourceLogoutTicket>(dataProtection.CreateProtector(SourceLogoutTicketPurpose).Unprotect(ticket));
+        }
+        catch (Exception exception) when (exception is CryptographicException or FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private sealed record SourceLogoutTicket(string SessionId, string SourceId, string ReturnUrl, DateTimeOffset ExpiresAt);
 
     /// <summary>
     /// Ends a session, however it ends (a logout, a new login in the same browser, the person's dashboard), and in the

@@ -27,17 +27,17 @@ internal static class NationalIdLogin
                 options.DefaultScheme = CookieAuthenticationDefaults.AuthenticationScheme;
                 options.DefaultChallengeScheme = OpenIdConnectDefaults.AuthenticationScheme;
             })
-            .AddCookie(options =>
-            {
-                options.Cookie.Name = "sample-service";
-                options.Events.OnValidatePrincipal = RejectLoggedOutSessionAsync;
-            })
+            .AddCookie(options => options.Events.OnValidatePrincipal = RejectLoggedOutSessionAsync)
             .AddOpenIdConnect();
 
         // Configured when the options are first needed rather than here, so that configuration added after
         // Program has run (a test host's overrides) still applies.
         builder.Services.AddOptions<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme)
             .Configure<IOptions<OidcSettings>>((options, settings) => Configure(options, settings.Value));
+        // Cookies ignore the port: a second instance on the same host (another service, registered with its own
+        // client id) must not read or overwrite the first one's session.
+        builder.Services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<OidcSettings>>((options, settings) => options.Cookie.Name = CookieName(settings.Value.ClientId));
         return builder;
     }
 
@@ -49,6 +49,10 @@ internal static class NationalIdLogin
         app.MapPost("/backchannel-logout", BackchannelLogout.HandleAsync).DisableAntiforgery();
         return app;
     }
+
+    /// <summary>The client id, which is <c>sample-service</c> for the demo registration, in the characters a cookie name may use.</summary>
+    private static string CookieName(string clientId) =>
+        new([.. clientId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
 
     private static void Configure(OpenIdConnectOptions options, OidcSettings settings)
     {

@@ -55,6 +55,33 @@ public class FederationFixture : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// A confidential service of its own (implicit consent, sector <c>{name}.example</c>) registered through the admin
+    /// API, with <c>https://{name}.example/signout</c> as its post-logout address.
+    /// </summary>
+    public async Task<OidcClient> RegisterServiceAsync(string name, string? backchannelLogoutUri = null)
+    {
+        var clientId = name + "-" + Guid.NewGuid().ToString("N")[..8];
+        var redirectUri = $"https://{name}.example/cb";
+        using var admin = await AdminAsync();
+        using var response = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
+        {
+            clientId,
+            displayName = name,
+            clientType = "confidential",
+            redirectUris = new[] { redirectUri },
+            postLogoutRedirectUris = new[] { PostLogoutUri(name) },
+            backchannelLogoutUri,
+            allowedScopes = new[] { "openid", "profile" },
+            consent = "implicit",
+        });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var secret = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("clientSecret").GetString();
+        return new OidcClient(clientId, secret, redirectUri);
+    }
+
+    public static string PostLogoutUri(string name) => $"https://{name}.example/signout";
+
     public Task<HttpClient> AdminAsync() => HubFactory.AuthorizeAsAdminAsync(Api());
 
     public HttpClient Api() => new() { BaseAddress = new Uri(HubUrl) };

@@ -132,12 +132,22 @@ public abstract class NodeOidcProviderTestsOn(NodeOidcProviderFixture fixture)
         var login = await LoginAsync(source, "an.nguyen", browser);
         Assert.Equal(await RegistrySubjectAsync("demo.citizen"), login.IdToken.Subject);
 
+        bool AtService(string location) => location.StartsWith(OidcClient.DemoPostLogout, StringComparison.Ordinal);
         var logout = await browser.NavigateAsync(Hub + QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
         {
             ["id_token_hint"] = login.IdTokenText,
             ["post_logout_redirect_uri"] = OidcClient.DemoPostLogout,
             ["state"] = "bye",
-        }), stopAt: l => l.StartsWith(OidcClient.DemoPostLogout, StringComparison.Ordinal));
+        }), stopAt: AtService);
+        if (endSession)
+        {
+            // The source's end-session endpoint asks the person (oidc-provider's own page), then sends the browser
+            // back to {issuer}/signout/{id}, and the hub on to the service.
+            Assert.True(logout.Status == HttpStatusCode.OK && logout.Url.StartsWith(fixture.IssuerOf(source) + "/session/end", StringComparison.Ordinal),
+                $"{(int)logout.Status} {logout.Url}");
+            logout = await browser.SubmitAsync(logout, new() { ["logout"] = "yes" }, stopAt: AtService);
+            Assert.StartsWith(Hub + "/signout/" + sourceId + "?", logout.Url, StringComparison.Ordinal);
+        }
         Assert.True(logout.IsRedirect, $"{(int)logout.Status} {logout.Url}");
         Assert.Equal(OidcClient.DemoPostLogout + "?state=bye", logout.Location);
 

@@ -27,7 +27,7 @@ public sealed class SampleServiceFactory(Dictionary<string, string?> settings) :
     /// Registers a client for a sample service on a free loopback port at <paramref name="hub"/> (sector localhost),
     /// then starts that service on Kestrel against the hub at <paramref name="hubUrl"/>.
     /// </summary>
-    /// <param name="host">Two services in one test need two hosts: cookies ignore the port, and both use the same cookie names.</param>
+    /// <param name="host">The host name to listen on (a second service may take another one, as a second site would).</param>
     public static async Task<SampleServiceFactory> StartAsync(HubFactory hub, string hubUrl, string clientId, string host = "localhost")
     {
         var url = $"http://{host}:{Loopback.FreePort()}";

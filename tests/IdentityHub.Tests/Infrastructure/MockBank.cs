@@ -44,6 +44,15 @@ public sealed class MockBank : WebApplicationFactory<MockIdentityProviderMarker>
         return (await http.GetFromJsonAsync<Dictionary<string, string>>(Url + "/test/last-authorize"))!;
     }
 
+    /// <summary>The logouts the mock's end-session endpoint has accepted, oldest first.</summary>
+    public async Task<IReadOnlyList<LogoutRecord>> LogoutsAsync()
+    {
+        using var http = new HttpClient();
+        return (await http.GetFromJsonAsync<LogoutList>(Url + "/test/logouts"))!.Logouts;
+    }
+
+    private sealed record LogoutList(int Count, IReadOnlyList<LogoutRecord> Logouts);
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");

@@ -87,6 +87,61 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NewLoginInTheSameBrowser_EndsTheSessionItReplaces_AndTellsThatSessionsServices()
+    {
+        await using var hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, FastRetries);
+        using var http = hub.CreateApiClient();
+        var alpha = await RegisterAsync(hub, "alpha.example", _listener.Url + "/alpha");
+        var beta = await RegisterAsync(hub, "beta.example", _listener.Url + "/beta");
+
+        using var browser = hub.CreateBrowser();
+        var first = (await alpha.RedeemAsync(http, (await alpha.LoginAsync(browser, url: alpha.AuthorizeUrl("openid profile")))["code"])).IdTokenJwt;
+        // Another person logs in in the same browser: one browser, one session.
+        var relogin = beta.AuthorizeUrl("openid profile", extra: new() { ["prompt"] = "login" });
+        var second = (await beta.RedeemAsync(http, (await beta.LoginAsync(browser, "demo.director", url: relogin))["code"])).IdTokenJwt;
+        Assert.NotEqual(first.GetClaim("sid").Value, second.GetClaim("sid").Value);
+
+        var received = await _listener.NextAsync("/alpha", TimeSpan.FromSeconds(15));
+        var token = new JsonWebToken(received.Token);
+        Assert.Equal(first.GetClaim("sid").Value, token.GetClaim("sid").Value);
+        Assert.Equal(first.Subject, token.Subject);
+        await using var scope = hub.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        Assert.NotNull((await db.HubSessions.AsNoTracking().SingleAsync(s => s.Id == first.GetClaim("sid").Value)).EndedAt);
+        // The new session's service has nothing to hear of.
+        Assert.Equal(alpha.ClientId, Assert.Single(await db.BackchannelLogouts.AsNoTracking().ToListAsync()).ClientId);
+        Assert.Empty(_listener.Received("/beta"));
+    }
+
+    [Fact]
+    public async Task ConfirmedLogoutWithoutHintOrClientId_TellsEveryServiceOfTheSession()
+    {
+        await using var hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, FastRetries);
+        using var http = hub.CreateApiClient();
+        var alpha = await RegisterAsync(hub, "alpha.example", _listener.Url + "/alpha");
+        var beta = await RegisterAsync(hub, "beta.example", _listener.Url + "/beta");
+
+        using var browser = hub.CreateBrowser();
+        var alphaId = (await alpha.RedeemAsync(http, (await alpha.LoginAsync(browser, url: alpha.AuthorizeUrl("openid profile")))["code"])).IdTokenJwt;
+        var silent = await browser.NavigateAsync(beta.AuthorizeUrl("openid profile"));
+        var betaId = (await beta.RedeemAsync(http, beta.CallbackParameters(silent)["code"])).IdTokenJwt;
+
+        // No service vouches for this logout: the person confirms it on the hub's page, and no service is left out.
+        var confirm = await browser.NavigateAsync("/connect/endsession");
+        Assert.Equal(HttpStatusCode.OK, confirm.Status);
+        Assert.StartsWith("/logout", confirm.Url, StringComparison.Ordinal);
+        var done = await browser.SubmitAsync(confirm, []);
+        Assert.StartsWith("/logout/done", done.Url, StringComparison.Ordinal);
+
+        var toAlpha = new JsonWebToken((await _listener.NextAsync("/alpha", TimeSpan.FromSeconds(15))).Token);
+        var toBeta = new JsonWebToken((await _listener.NextAsync("/beta", TimeSpan.FromSeconds(15))).Token);
+        Assert.Equal(alphaId.GetClaim("sid").Value, toAlpha.GetClaim("sid").Value);
+        Assert.Equal(alphaId.Subject, toAlpha.Subject);
+        Assert.Equal(betaId.GetClaim("sid").Value, toBeta.GetClaim("sid").Value);
+        Assert.Equal(betaId.Subject, toBeta.Subject);
+    }
+
+    [Fact]
     public async Task SampleService_LoggedOutElsewhere_IsLoggedOutByBackchannel_AndAsksForALoginAgain()
     {
         var hubUrl = $"http://localhost:{Loopback.FreePort()}";
