@@ -660,6 +660,9 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("ProtectedUpstreamIdToken")
+                        .HasColumnType("text");
+
                     b.Property<string>("SourceId")
                         .IsRequired()
                         .HasMaxLength(64)
