@@ -65,13 +65,13 @@ public sealed partial class TwoServicesTests
         }
         await using var tax = Start(new() { ["Oidc:Authority"] = hubUrl, ["Oidc:ClientId"] = "tax-office", ["Oidc:ClientSecret"] = taxSecret, ["urls"] = taxUrl });
 
-        using var browser = new LiveBrowser();
+        using var browser = new LiveBrowser { AgreeToConsent = false };
         var signIn = await browser.NavigateAsync(demoUrl + "/login?lang=en");
         Assert.StartsWith(hubUrl + "/registry/signin", signIn.Url, StringComparison.Ordinal);
-        var afterPassword = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.citizen", ["Input.Password"] = "Demo-Passw0rd!" });
-        // The demo service asks for explicit consent: once the hub shows its consent page, it comes here, and the
-        // step that presses Continue on it goes between these two lines.
-        var demoProfile = afterPassword;
+        var consent = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.citizen", ["Input.Password"] = "Demo-Passw0rd!" });
+        // The demo service asks for explicit consent; the tax office (implicit) will not.
+        Assert.True(consent.IsConsent, $"{(int)consent.Status} {consent.Url}");
+        var demoProfile = await browser.SubmitAsync(consent, new() { ["decision"] = "continue" });
         Assert.True(demoProfile.Url == demoUrl + "/profile", $"{(int)demoProfile.Status} {demoProfile.Url}");
 
         // Single sign-on: no password asked, a subject of the other sector, the same hub session.
@@ -79,6 +79,13 @@ public sealed partial class TwoServicesTests
         Assert.True(taxProfile.Url == taxUrl + "/profile", $"{(int)taxProfile.Status} {taxProfile.Url}");
         Assert.NotEqual(Subject(demoProfile.Html), Subject(taxProfile.Html));
         Assert.Equal(Sid(demoProfile.Html), Sid(taxProfile.Html));
+
+        // Both are in the person's connection history on /account, which the same hub session opens.
+        var account = await browser.NavigateAsync(hubUrl + "/account?culture=en");
+        Assert.Equal(hubUrl + "/account?culture=en", account.Url);
+        var history = WebUtility.HtmlDecode(account.Html);
+        Assert.Contains("<h3>Dịch vụ công mẫu</h3>", history, StringComparison.Ordinal);
+        Assert.Contains("<h3>Tax office (sample)</h3>", history, StringComparison.Ordinal);
 
         // Logout at the demo service: its form, the hub's end-session endpoint, back to the service's home page.
         var home = await browser.SubmitAsync(demoProfile, []);
