@@ -77,15 +77,9 @@ internal static partial class FederationEndpoints
         ILoggerFactory logs, CancellationToken cancellationToken)
     {
         var logger = logs.CreateLogger(LogCategory);
-        AuthenticateResult result;
-        try
+        // Null when the token or userinfo request to the source failed or timed out.
+        if (await AuthenticateCallbackAsync(http, logger, sourceId, cancellationToken) is not { } result)
         {
-            result = await http.AuthenticateAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // The token or userinfo request to the source failed or timed out.
-            LogUnavailable(logger, sourceId, exception);
             return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.SourceUnavailable));
         }
 
@@ -205,6 +199,20 @@ internal static partial class FederationEndpoints
         return Results.Empty;
     }
 
+    /// <summary>OpenIddict's reading of a callback from a source; null (and logged) when it threw, the source being unreachable or slow.</summary>
+    private static async Task<AuthenticateResult?> AuthenticateCallbackAsync(HttpContext http, ILogger logger, string sourceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.AuthenticateAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogUnavailable(logger, sourceId, exception);
+            return null;
+        }
+    }
+
     /// <summary>
     /// The source sends the browser back after its logout: OpenIddict checks the state (issued by the hub, unused,
     /// this browser's) and the browser goes where the hub would have sent it, the service's validated
@@ -213,14 +221,8 @@ internal static partial class FederationEndpoints
     public static async Task<IResult> SignedOutAsync(string sourceId, HttpContext http, ILoggerFactory logs, CancellationToken cancellationToken)
     {
         var logger = logs.CreateLogger(LogCategory);
-        AuthenticateResult result;
-        try
+        if (await AuthenticateCallbackAsync(http, logger, sourceId, cancellationToken) is not { } result)
         {
-            result = await http.AuthenticateAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogUnavailable(logger, sourceId, exception);
             return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidCallback));
         }
         var items = result.Properties?.Items;

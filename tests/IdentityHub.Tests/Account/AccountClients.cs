@@ -30,17 +30,7 @@ internal static class AccountClients
         };
         descriptor.DisplayNames[System.Globalization.CultureInfo.GetCultureInfo("fr")] = name + " (fr)";
         descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "rst:code", "scp:profile", "scp:birth"]);
-        await hub.RegisterClientAsync(descriptor);
-        await using var scope = hub.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        db.RelyingParties.Add(new RelyingParty
-        {
-            ClientId = clientId,
-            SectorIdentifier = sector,
-            Consent = ConsentMode.Implicit,
-            BackchannelLogoutUri = backchannelUri is null ? null : new Uri(backchannelUri),
-        });
-        await db.SaveChangesAsync();
+        await hub.RegisterClientAsync(descriptor, sector, ConsentMode.Implicit, backchannelUri);
         return client;
     }
 

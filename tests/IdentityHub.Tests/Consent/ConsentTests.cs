@@ -281,11 +281,7 @@ public abstract class ConsentTests(HubFactory hub)
             RedirectUris = { new Uri(client.RedirectUri) },
         };
         descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "gt:authorization_code", "rst:code", "scp:profile"]);
-        await hub.RegisterClientAsync(descriptor);
-        await using var scope = hub.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        db.RelyingParties.Add(new RelyingParty { ClientId = clientId, SectorIdentifier = "implicit.example", Consent = ConsentMode.Implicit });
-        await db.SaveChangesAsync();
+        await hub.RegisterClientAsync(descriptor, "implicit.example", ConsentMode.Implicit);
         return client;
     }
 }

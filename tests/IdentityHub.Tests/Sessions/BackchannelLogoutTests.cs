@@ -309,17 +309,7 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
             RedirectUris = { new Uri(client.RedirectUri) },
         };
         descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "rst:code", "scp:profile"]);
-        await hub.RegisterClientAsync(descriptor);
-        await using var scope = hub.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        db.RelyingParties.Add(new RelyingParty
-        {
-            ClientId = clientId,
-            SectorIdentifier = sector,
-            Consent = ConsentMode.Implicit,
-            BackchannelLogoutUri = backchannelUri is null ? null : new Uri(backchannelUri),
-        });
-        await db.SaveChangesAsync();
+        await hub.RegisterClientAsync(descriptor, sector, ConsentMode.Implicit, backchannelUri);
         return client;
     }
 
