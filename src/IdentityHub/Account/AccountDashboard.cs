@@ -20,6 +20,7 @@ public sealed class AccountDashboard(
     LoginJourneys journeys,
     HubSessions sessions,
     RegistryLogin registry,
+    AccountHolders holders,
     ServiceNames services,
     IOptions<SessionOptions> sessionOptions,
     IOptions<HistoryOptions> historyOptions,
@@ -78,6 +79,12 @@ public sealed class AccountDashboard(
 
     /// <summary>The person's second factors, when they have a registry account.</summary>
     public Task<RegistryFactors> SecurityAsync(Guid personId, CancellationToken cancellationToken) => registry.FactorsAsync(personId, cancellationToken);
+
+    /// <summary>
+    /// The person's passkeys, each with a <c>Remove</c> on the dashboard. Removing (and adding) happens on the security
+    /// page, which asks for <c>eidas2</c> once the account has a second factor (docs/design.md, "Citizen dashboard").
+    /// </summary>
+    public Task<IReadOnlyList<PasskeySummary>> PasskeysAsync(Guid personId, CancellationToken cancellationToken) => holders.PasskeysAsync(personId, cancellationToken);
 
     /// <summary>
     /// Ends one of the person's sessions, as a logout would: the services it served are told by back-channel logout.

@@ -65,6 +65,12 @@ internal static class AccountClients
         return (browser, dashboard);
     }
 
+    public static async Task<int> PasskeyCountAsync(HubFactory hub, Guid personId)
+    {
+        await using var scope = hub.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<HubDbContext>().Passkeys.CountAsync(p => p.PersonId == personId);
+    }
+
     /// <summary>
     /// The page reduced to the <paramref name="index"/>-th form whose handler is <paramref name="handler"/>, for
     /// <see cref="Browser.SubmitAsync"/>.

@@ -278,6 +278,15 @@ public abstract class DashboardTests(HubFactory hub)
         Assert.Contains("<dt>Passkeys</dt>", security, StringComparison.Ordinal);
         Assert.Contains("<dd>1</dd>", security, StringComparison.Ordinal);
         Assert.Contains("href=\"/account/security\">Manage your authenticator app and passkeys</a>", security, StringComparison.Ordinal);
+        Assert.Contains(">Add a passkey</button>", security, StringComparison.Ordinal);
+        Assert.Contains("aria-label=\"Remove Laptop\">Remove</button>", security, StringComparison.Ordinal);
+
+        // Remove goes to the security page's own form, which asks for eidas2 first: the passkey is a second factor.
+        var remove = AccountClients.FormOf(dashboard, "RemovePasskey");
+        Assert.Contains("action=\"/account/security?handler=RemovePasskey\"", remove.Html, StringComparison.Ordinal);
+        var stepUp = await browser.SubmitAsync(remove, []);
+        Assert.StartsWith("/registry/signin", stepUp.Url, StringComparison.Ordinal);
+        Assert.Equal(1, await AccountClients.PasskeyCountAsync(hub, personId));
     }
 
     [Fact]

@@ -25,6 +25,8 @@ public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport ex
 
     public RegistryFactors Security { get; private set; } = new(false, false, null, 0, 0);
 
+    public IReadOnlyList<PasskeySummary> Passkeys { get; private set; } = [];
+
     public int RetentionDays => dashboard.RetentionDays;
 
     /// <summary>What the last action did, for the status message.</summary>
@@ -42,6 +44,7 @@ public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport ex
         Sessions = await dashboard.ActiveSessionsAsync(person.PersonId, person.SessionId, cancellationToken);
         Consents = await consents.ListAsync(person.PersonId, cancellationToken);
         Security = await dashboard.SecurityAsync(person.PersonId, cancellationToken);
+        Passkeys = Security.HasAccount ? await dashboard.PasskeysAsync(person.PersonId, cancellationToken) : [];
         Notice = notice is not null && Notices.Contains(notice) ? notice : null;
         return Page();
     }
