@@ -61,7 +61,7 @@ public sealed class AccountDashboardTests(LiveServers servers) : IClassFixture<L
         await page.GotoAsync(servers.HubUrl + "/account");
 
         var download = page.GetByRole(AriaRole.Button, new() { Name = "Download my data", Exact = true });
-        await TabUntilFocusedAsync(page, download, 40);
+        await LiveServers.TabToAsync(page, download, 40);
         var file = await page.RunAndWaitForDownloadAsync(() => page.Keyboard.PressAsync("Enter"));
         Assert.Matches("^identityhub-my-data-\\d{4}-\\d{2}-\\d{2}\\.json$", file.SuggestedFilename);
         using (var json = JsonDocument.Parse(await File.ReadAllTextAsync((await file.PathAsync())!)))
@@ -73,11 +73,7 @@ public sealed class AccountDashboardTests(LiveServers servers) : IClassFixture<L
 
         // Shift+Tab goes back up the page to this browser's session and its Log out button.
         var logOut = page.GetByRole(AriaRole.Button, new() { Name = "Log out", Exact = true });
-        for (var presses = 0; presses < 10 && !await IsFocusedAsync(logOut); presses++)
-        {
-            await page.Keyboard.PressAsync("Shift+Tab");
-        }
-        await Expect(logOut).ToBeFocusedAsync();
+        await LiveServers.TabToAsync(page, logOut, 10, "Shift+Tab");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page).ToHaveURLAsync(servers.HubUrl + "/logout/done");
 
@@ -96,15 +92,4 @@ public sealed class AccountDashboardTests(LiveServers servers) : IClassFixture<L
         await page.GetByRole(AriaRole.Button, new() { Name = HubText.Of(language, "SignIn.Button"), Exact = true }).ClickAsync();
         await servers.ArriveAtProfileAsync(page);
     }
-
-    private static async Task TabUntilFocusedAsync(IPage page, ILocator target, int limit)
-    {
-        for (var presses = 0; presses < limit && !await IsFocusedAsync(target); presses++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-        }
-        await Expect(target).ToBeFocusedAsync();
-    }
-
-    private static Task<bool> IsFocusedAsync(ILocator target) => target.EvaluateAsync<bool>("element => element === document.activeElement");
 }

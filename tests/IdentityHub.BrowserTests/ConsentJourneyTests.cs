@@ -38,11 +38,7 @@ public sealed class ConsentJourneyTests(LiveServers servers) : IClassFixture<Liv
 
         // Keyboard alone: Tab to Continue, Enter.
         var agree = page.GetByRole(AriaRole.Button, new() { Name = HubText.Of(language, "Consent.Continue"), Exact = true });
-        for (var presses = 0; presses < 20 && !await agree.EvaluateAsync<bool>("button => button === document.activeElement"); presses++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-        }
-        await Expect(agree).ToBeFocusedAsync();
+        await LiveServers.TabToAsync(page, agree);
         await page.Keyboard.PressAsync("Enter");
         await Expect(page).ToHaveURLAsync(servers.ServiceUrl + "/profile");
 

@@ -136,11 +136,7 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
             var agree = page.Locator("button[name=decision][value=continue]");
             if (keyboard)
             {
-                for (var i = 0; i < 20 && !await agree.EvaluateAsync<bool>("button => button === document.activeElement"); i++)
-                {
-                    await page.Keyboard.PressAsync("Tab");
-                }
-                await Assertions.Expect(agree).ToBeFocusedAsync();
+                await TabToAsync(page, agree);
                 await page.Keyboard.PressAsync("Enter");
             }
             else
@@ -149,6 +145,19 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
             }
         }
         await Assertions.Expect(page).ToHaveURLAsync(profile);
+    }
+
+    /// <summary>
+    /// Presses <paramref name="key"/> (Tab, or Shift+Tab to go back up), as a keyboard user would, until
+    /// <paramref name="target"/> has the focus, <paramref name="presses"/> times at most.
+    /// </summary>
+    public static async Task TabToAsync(IPage page, ILocator target, int presses = 20, string key = "Tab")
+    {
+        for (var i = 0; i < presses && !await target.EvaluateAsync<bool>("element => element === document.activeElement"); i++)
+        {
+            await page.Keyboard.PressAsync(key);
+        }
+        await Assertions.Expect(target).ToBeFocusedAsync();
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();

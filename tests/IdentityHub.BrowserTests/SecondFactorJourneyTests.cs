@@ -96,7 +96,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
 
             // The setup key is read where the keyboard reaches it (a person copies it from there into the app).
             var setupKey = page.GetByLabel("Setup key");
-            await TabUntilFocusedAsync(page, setupKey);
+            await LiveServers.TabToAsync(page, setupKey, 15);
             app = new AuthenticatorApp(await setupKey.InputValueAsync());
             await page.Keyboard.PressAsync("Tab");
             await Expect(page.GetByLabel("Authentication code")).ToBeFocusedAsync();
@@ -107,7 +107,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
 
             var continueButton = page.GetByRole(AriaRole.Button, new() { Name = "Continue" });
             await Expect(continueButton).ToBeVisibleAsync();
-            await TabUntilFocusedAsync(page, continueButton);
+            await LiveServers.TabToAsync(page, continueButton, 15);
             await page.Keyboard.PressAsync("Enter");
             await ExpectEidas2ProfileAsync(page);
         }
@@ -121,7 +121,7 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
 
             // Skip link and language links first, then the code, Verify, and the recovery-code link.
             var code = page.GetByLabel("Authentication code");
-            await TabUntilFocusedAsync(page, code);
+            await LiveServers.TabToAsync(page, code, 15);
             await page.Keyboard.TypeAsync(await app.NextCodeAsync());
             await page.Keyboard.PressAsync("Tab");
             await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true })).ToBeFocusedAsync();
@@ -274,13 +274,4 @@ public sealed class SecondFactorJourneyTests(LiveServers servers) : IClassFixtur
             .GetByRole(AriaRole.Row)
             .Filter(new() { Has = page.GetByRole(AriaRole.Cell, new() { Name = type, Exact = true }) })
             .Locator("td:nth-child(2)");
-
-    private static async Task TabUntilFocusedAsync(IPage page, ILocator target)
-    {
-        for (var presses = 0; presses < 15 && !await target.EvaluateAsync<bool>("element => element === document.activeElement"); presses++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-        }
-        await Expect(target).ToBeFocusedAsync();
-    }
 }

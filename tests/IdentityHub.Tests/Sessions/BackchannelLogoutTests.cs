@@ -295,23 +295,9 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
     private static BackchannelLogoutSender Sender(HubFactory hub) =>
         hub.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<BackchannelLogoutSender>().Single();
 
-    /// <summary>A confidential service of its own sector, with the given back-channel logout address.</summary>
-    private static async Task<OidcClient> RegisterAsync(HubFactory hub, string sector, string? backchannelUri)
-    {
-        var clientId = sector.Split('.')[0] + "-" + Guid.NewGuid().ToString("N")[..6];
-        var client = new OidcClient(clientId, clientId + "-secret-0123456789abcdef", $"https://{sector}/signin-oidc");
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = clientId,
-            ClientSecret = clientId + "-secret-0123456789abcdef",
-            ClientType = OpenIddictConstants.ClientTypes.Confidential,
-            DisplayName = sector,
-            RedirectUris = { new Uri(client.RedirectUri) },
-        };
-        descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "rst:code", "scp:profile"]);
-        await hub.RegisterClientAsync(descriptor, sector, ConsentMode.Implicit, backchannelUri);
-        return client;
-    }
+    /// <summary>A confidential service of its own sector, named <paramref name="name"/>, with the given back-channel logout address.</summary>
+    private static Task<OidcClient> RegisterAsync(HubFactory hub, string name, string? backchannelUri) =>
+        IdentityHub.Tests.Account.AccountClients.RegisterAsync(hub, name, backchannelUri);
 
     /// <summary>A service's back-channel endpoint on loopback: records each call; <c>/slow</c> answers after 30 s.</summary>
     private sealed class LogoutListener
