@@ -5,7 +5,7 @@
 # bench/results/<date>.md and .json. Then, unless turned off: both at 70 % of each one's maximum rate (RATE_PROBE),
 # two hub instances behind nginx (NGINX_PROBE), 200,000 active sessions (SCALE_PROBE). Loopback only; every run is
 # bounded in time and requests.
-#   bench/run.sh                      # the full run (about 13 to 14 minutes on 2 cores)
+#   bench/run.sh                      # the full run (about 16 minutes on 2 cores)
 #   LEVELS="8" SECONDS_PER_RUN=5 bench/run.sh   # a quick one
 #   RATE_PROBE=0 NGINX_PROBE=0 SCALE_PROBE=0 bench/run.sh   # the scenarios only
 set -euo pipefail
@@ -15,7 +15,7 @@ root=$(pwd)
 LEVELS=${LEVELS:-"8 32"}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 WARMUP=${WARMUP:-4}  # per run, after the pre-warm below; 4 s keeps the full run well under 15 minutes
-SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login login-mfa federated-login introspection userinfo"}
+SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login login-mfa federated-login introspection userinfo sso logout"}
 # login-mfa: registry people with an authenticator app, each used at most once per 30-second step (bench/README.md).
 MFA_PEOPLE=${MFA_PEOPLE:-200}
 # Seconds per scenario, once, before anything is measured (JIT, pools, caches): at least 20 s in all, since a fresh
@@ -110,6 +110,7 @@ mock_url="http://127.0.0.1:$MOCK_PORT"
   export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$mock_url" Mock__Issuer="$mock_url" \
     Mock__RedirectUris__0="$hub_url/signin/mock-bank" Mock__RedirectUris__1="$nginx_url/signin/mock-bank" \
     Mock__RedirectUris__2="http://127.0.0.1:$PEER_PORT/upstream/mock-bank/callback" \
+    Mock__PostLogoutRedirectUris__0="$hub_url/signout/mock-bank" Mock__PostLogoutRedirectUris__1="$nginx_url/signout/mock-bank" \
     Logging__LogLevel__Default=Warning
   spawn "$server_cpu" dotnet tests/MockIdentityProvider/bin/Release/net10.0/MockIdentityProvider.dll
 ) >"$work/mock.log" 2>&1 &
@@ -131,7 +132,11 @@ token=$(curl -sf -u "hub-admin:$admin_secret" -d grant_type=client_credentials -
 api() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$hub_url/api/admin/v1/$1" -d "$2"; }
 secret_of() { sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p'; }
 web_secret=$(api relying-parties '{"clientId":"bench-web","displayName":"Benchmark web","clientType":"confidential","grantTypes":["authorization_code","refresh_token"],
-  "redirectUris":["http://localhost:5090/signin-oidc"],"allowedScopes":["openid","profile","email","offline_access"],"consent":"implicit"}' | secret_of)
+  "redirectUris":["http://localhost:5090/signin-oidc"],"postLogoutRedirectUris":["http://localhost:5090/signout-callback-oidc"],
+  "allowedScopes":["openid","profile","email","offline_access"],"consent":"implicit"}' | secret_of)
+# The sso scenario's second service: another sector, so the same person has another sub there.
+sso_secret=$(api relying-parties '{"clientId":"bench-sso","displayName":"Benchmark second service","clientType":"confidential","grantTypes":["authorization_code"],
+  "redirectUris":["http://127.0.0.1:5091/signin-oidc"],"sectorIdentifier":"sso.bench.example","allowedScopes":["openid","profile","email"],"consent":"implicit"}' | secret_of)
 cc_secret=$(api relying-parties '{"clientId":"bench-cc","displayName":"Benchmark API client","clientType":"confidential","grantTypes":["client_credentials"],
   "redirectUris":[],"allowedScopes":[]}' | secret_of)
 api registry/people '{"identityNumber":"079190001234","givenName":"Bench","familyName":"User","birthdate":"1990-01-01","gender":"female",
@@ -158,6 +163,8 @@ hub_args() {
     client-credentials) echo "--client-id bench-cc --client-secret $cc_secret" ;;
     federated-login) echo "--client-id bench-web --client-secret $web_secret --idp-hint mock-bank --upstream-pid $mock_pid" ;;
     login-mfa) echo "--client-id bench-web --client-secret $web_secret --totp-accounts $mfa_accounts" ;;
+    sso) echo "--client-id bench-web --client-secret $web_secret --second-client-id bench-sso --second-client-secret $sso_secret" ;;
+    logout) echo "--client-id bench-web --client-secret $web_secret --idp-hint mock-bank --upstream-pid $mock_pid" ;;
     *) echo "--client-id bench-web --client-secret $web_secret" ;;
   esac
 }
@@ -167,7 +174,7 @@ peer_scenario() { if [ "$1" = login-mfa ]; then echo login; else echo "$1"; fi; 
 peer_args() {
   case "$1" in
     client-credentials) echo "--client-id bench-cc --client-secret bench-cc-secret-0123456789abcdefghijklmnop --scope api" ;;
-    federated-login) echo "--client-id bench-web --client-secret bench-web-secret-0123456789abcdefghijklmnop --idp-hint mock-bank --upstream-pid $mock_pid" ;;
+    federated-login|logout) echo "--client-id bench-web --client-secret bench-web-secret-0123456789abcdefghijklmnop --idp-hint mock-bank --upstream-pid $mock_pid" ;;
     *) echo "--client-id bench-web --client-secret bench-web-secret-0123456789abcdefghijklmnop" ;;
   esac
 }

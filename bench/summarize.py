@@ -48,7 +48,7 @@ def fmt(r, field):
     if field == "goal":  # the latency goal at 70 % of the maximum rate
         return "–" if r["operations"] == 0 else "yes" if r["latencyMs"]["p99Ms"] < 100 else "**no**"
 
-order = ["discovery", "jwks", "client-credentials", "refresh", "login", "login-mfa", "federated-login", "introspection", "userinfo"]
+order = ["discovery", "jwks", "client-credentials", "refresh", "login", "login-mfa", "federated-login", "introspection", "userinfo", "sso", "logout"]
 def rank(scenario): return order.index(scenario) if scenario in order else 99
 lines = ["# Benchmark results", "", *[f"- {m}" for m in args.meta], "",
          "Throughput in operations per second; latency p50 / p95 / p99 in ms; CPU = server CPU ms per operation;",
@@ -64,14 +64,21 @@ if any(r.get("standIn") for r in runs + rate):
     lines += ["", "† the peer has no second factor: its password-only login (the login row's operation), measured interleaved with the",
               "hub's login-mfa (password, then an authenticator code computed by the driver, at acr eidas2). That ratio compares",
               "the hub doing more (a second page, a code check and its replay guard) with the peer doing less."]
-upstream = sorted((r for r in runs if r.get("upstreamProcess")), key=lambda r: (r["concurrency"], r["server"]))
+if any(r["scenario"] == "sso" for r in runs):
+    lines += ["", "sso: a second service's login in the browser of one login per worker at the first (redirects only, no page);",
+              "at the hub the second service is of another sector (another sub)."]
+if any(r["scenario"] == "logout" for r in runs):
+    lines += ["", "logout: run in rounds (every worker logs in through the mock source, untimed, then every worker logs out); ops/s,",
+              "latency and CPU are those of the logouts only. The hub's logout also ends the session at the source (its",
+              "end-session and back); the peer, as configured here, has no upstream logout."]
+upstream = sorted((r for r in runs if r.get("upstreamProcess")), key=lambda r: (rank(r["scenario"]), r["concurrency"], r["server"]))
 if upstream:
-    lines += ["", "Federated login: the mock upstream provider's own cost while serving each server, reported apart from",
-              "that server's (both log in there with the same client and person):", "",
-              "| server | workers | upstream CPU ms per login | upstream peak RSS MB |", "|---|---:|---:|---:|"]
+    lines += ["", "The mock upstream provider's own cost while serving each server, reported apart from that server's (both",
+              "log in there with the same client and person):", "",
+              "| scenario | server | workers | upstream CPU ms per operation | upstream peak RSS MB |", "|---|---|---:|---:|---:|"]
     for r in upstream:
         p = r["upstreamProcess"]
-        lines.append(f'| {r["server"]} | {r["concurrency"]} | {p.get("cpuMsPerOperation") or 0:.2f} | {p.get("peakRssMb") or 0:.0f} |')
+        lines.append(f'| {r["scenario"]} | {r["server"]} | {r["concurrency"]} | {p.get("cpuMsPerOperation") or 0:.2f} | {p.get("peakRssMb") or 0:.0f} |')
 if rate:
     by_scenario = {}
     for r in rate:

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace LoadDriver;
 
 /// <summary>The endpoints of the server under test, from its discovery document; each one loopback-checked.</summary>
-internal sealed record Endpoints(Uri Discovery, string Issuer, Uri Authorization, Uri Token, Uri? UserInfo, Uri Jwks, Uri? Introspection)
+internal sealed record Endpoints(Uri Discovery, string Issuer, Uri Authorization, Uri Token, Uri? UserInfo, Uri Jwks, Uri? Introspection, Uri? EndSession)
 {
     public static async Task<Endpoints> LoadAsync(BenchHttp http, CancellationToken cancellationToken)
     {
@@ -25,7 +25,8 @@ internal sealed record Endpoints(Uri Discovery, string Issuer, Uri Authorization
             Required(root, "token_endpoint"),
             Optional(root, "userinfo_endpoint"),
             Required(root, "jwks_uri"),
-            Optional(root, "introspection_endpoint"));
+            Optional(root, "introspection_endpoint"),
+            Optional(root, "end_session_endpoint"));
     }
 
     public static Uri DiscoveryUri(Uri baseUrl) => new(baseUrl.AbsoluteUri.TrimEnd('/') + "/.well-known/openid-configuration");
@@ -49,6 +50,17 @@ internal sealed record Endpoints(Uri Discovery, string Issuer, Uri Authorization
 /// <summary>What a login or a grant returned.</summary>
 internal sealed record TokenSet(string AccessToken, string? IdToken, string? RefreshToken);
 
+/// <summary>A service of the scenario: its client id, its redirect URI and its client_secret_basic header.</summary>
+internal sealed class BenchClient(string id, string secret, Uri redirectUri)
+{
+    public string Id { get; } = id;
+    public Uri RedirectUri { get; } = redirectUri;
+
+    // RFC 6749 section 2.3.1: form-encode the client id and secret before joining them.
+    public AuthenticationHeaderValue Authentication { get; } = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
+        Oidc.FormEncode(id) + ":" + Oidc.FormEncode(secret))));
+}
+
 /// <summary>The protocol steps the scenarios are made of, written once for both servers.</summary>
 internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endpoints)
 {
@@ -59,11 +71,13 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     private const string SecondFactorField = "Code";
     private const string SetupKeyId = "setup-key";
 
-    private readonly AuthenticationHeaderValue _clientAuthentication = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
-        // RFC 6749 section 2.3.1: form-encode the client id and secret before joining them.
-        FormEncode(options.ClientId) + ":" + FormEncode(options.ClientSecret))));
-
     public Endpoints Endpoints { get; } = endpoints;
+
+    /// <summary>The scenario's client (--client-id): every scenario's grants, and the first login of sso.</summary>
+    public BenchClient Client { get; } = new(options.ClientId, options.ClientSecret, options.RedirectUri);
+
+    /// <summary>sso: the second service, logged in to from the first one's session.</summary>
+    public BenchClient SecondClient { get; } = new(options.SecondClientId, options.SecondClientSecret, options.SecondRedirectUri);
 
     /// <summary>
     /// A full login in a fresh cookie jar: authorize → redirects and forms (sign-in, upstream source, consent) until
@@ -77,18 +91,25 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     /// codes' Continue), and only such an account may meet the enrolment page. The id_token must then carry amr
     /// <c>otp</c> and <c>mfa</c>.
     /// </summary>
-    public async Task<TokenSet> LoginAsync(string? idpHint, TotpAccount? account, CancellationToken cancellationToken)
+    public Task<TokenSet> LoginAsync(string? idpHint, TotpAccount? account, CancellationToken cancellationToken) =>
+        LoginAsync(new CookieJar(), Client, idpHint, account, singleSignOn: false, cancellationToken);
+
+    /// <summary>
+    /// A login of <paramref name="client"/> in the browser whose cookies are <paramref name="jar"/>. With
+    /// <paramref name="singleSignOn"/>, the session in the jar must carry it: redirects only, no page, to the code.
+    /// </summary>
+    public async Task<TokenSet> LoginAsync(CookieJar jar, BenchClient client, string? idpHint, TotpAccount? account, bool singleSignOn,
+        CancellationToken cancellationToken)
     {
         var mayEnrol = account is { Secret: null };
-        var jar = new CookieJar();
         var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var state = Base64Url(RandomNumberGenerator.GetBytes(16));
         var nonce = Base64Url(RandomNumberGenerator.GetBytes(16));
         var query = new List<KeyValuePair<string, string>>
         {
-            new("client_id", options.ClientId),
-            new("redirect_uri", options.RedirectUri.OriginalString),
+            new("client_id", client.Id),
+            new("redirect_uri", client.RedirectUri.OriginalString),
             new("response_type", "code"),
             new("scope", options.Scope),
             new("state", state),
@@ -133,7 +154,7 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
             if (response.IsRedirect)
             {
                 var location = response.Location ?? throw response.Unexpected("a redirect without Location");
-                if (location.AbsoluteUri.StartsWith(options.RedirectUri.AbsoluteUri, StringComparison.Ordinal))
+                if (location.AbsoluteUri.StartsWith(client.RedirectUri.AbsoluteUri, StringComparison.Ordinal))
                 {
                     callback = location;
                     break;
@@ -148,6 +169,10 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
                     && HtmlForm.Find(response.Text)?.HasPassword == true
                     ? response.Unexpected("the sign-in form came back after the credentials were sent")
                     : response.Unexpected("neither a redirect nor a page");
+            }
+            if (singleSignOn)
+            {
+                throw response.Unexpected("a page during single sign-on: the session in the cookie jar did not carry the login");
             }
             var form = HtmlForm.Find(response.Text) ?? throw response.Unexpected("a page without a form");
             if (++forms > MaxForms)
@@ -240,9 +265,9 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
             [
                 new("grant_type", "authorization_code"),
                 new("code", code),
-                new("redirect_uri", options.RedirectUri.OriginalString),
+                new("redirect_uri", client.RedirectUri.OriginalString),
                 new("code_verifier", verifier),
-            ], cancellationToken);
+            ], cancellationToken, client);
         if (tokens.IdToken is null)
         {
             throw new BenchException("token response (authorization_code): no id_token");
@@ -272,9 +297,10 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     }
 
     /// <summary>A token request with client_secret_basic; the access token is required, the others are returned when present.</summary>
-    public async Task<TokenSet> TokenAsync(IEnumerable<KeyValuePair<string, string>> form, CancellationToken cancellationToken)
+    public async Task<TokenSet> TokenAsync(IEnumerable<KeyValuePair<string, string>> form, CancellationToken cancellationToken, BenchClient? client = null)
     {
-        var response = await http.PostFormAsync(Endpoints.Token, "POST " + Endpoints.Token.AbsolutePath, null, form, false, cancellationToken, _clientAuthentication);
+        var response = await http.PostFormAsync(Endpoints.Token, "POST " + Endpoints.Token.AbsolutePath, null, form, false, cancellationToken,
+            (client ?? Client).Authentication);
         if (response.Status != 200)
         {
             throw response.Unexpected("token request refused");
@@ -324,7 +350,7 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     {
         var endpoint = Endpoints.Introspection ?? throw new BenchException("discovery has no introspection_endpoint");
         var response = await http.PostFormAsync(endpoint, "POST " + endpoint.AbsolutePath, null,
-            [new("token", token), new("token_type_hint", "access_token")], false, cancellationToken, _clientAuthentication);
+            [new("token", token), new("token_type_hint", "access_token")], false, cancellationToken, Client.Authentication);
         if (response.Status != 200)
         {
             throw response.Unexpected("introspection refused");
@@ -334,6 +360,71 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         {
             throw new BenchException($"{response.Describe()}: the token is not active");
         }
+    }
+
+    /// <summary>
+    /// RP-initiated logout in the browser whose cookies are <paramref name="jar"/>: GET end_session with
+    /// id_token_hint, post_logout_redirect_uri and state → redirects (through the upstream source's end-session, where
+    /// the session began there) → the post_logout_redirect_uri with the same state. node-oidc-provider asks the person
+    /// to confirm even with a hint (one form, answered "yes"); the hub must not ask when the hint is valid.
+    /// </summary>
+    public async Task LogoutAsync(CookieJar jar, string idToken, CancellationToken cancellationToken)
+    {
+        var endpoint = Endpoints.EndSession ?? throw new BenchException("discovery has no end_session_endpoint");
+        var state = Base64Url(RandomNumberGenerator.GetBytes(16));
+        var target = WithQuery(endpoint,
+        [
+            new("id_token_hint", idToken),
+            new("post_logout_redirect_uri", options.PostLogoutRedirectUri.OriginalString),
+            new("state", state),
+        ]);
+        var visits = new Dictionary<string, int>(StringComparer.Ordinal);
+        string Step(HttpMethod method, Uri uri)
+        {
+            var baseName = BenchHttp.StepName(method, uri, http.BaseUrl);
+            var visit = visits[baseName] = visits.GetValueOrDefault(baseName) + 1;
+            return BenchHttp.StepName(method, uri, http.BaseUrl, visit);
+        }
+
+        var response = await http.GetAsync(target, Step(HttpMethod.Get, target), jar, true, cancellationToken);
+        var confirmed = false;
+        for (var hop = 0; hop < MaxHops; hop++)
+        {
+            if (response.IsRedirect)
+            {
+                var location = response.Location ?? throw response.Unexpected("a redirect without Location");
+                if (location.AbsoluteUri.StartsWith(options.PostLogoutRedirectUri.AbsoluteUri, StringComparison.Ordinal))
+                {
+                    var parameters = ParseQuery(location.Query);
+                    if (parameters.GetValueOrDefault("error") is { } error)
+                    {
+                        throw new BenchException($"end-session response: {error}", parameters.GetValueOrDefault("error_description"));
+                    }
+                    if (parameters.GetValueOrDefault("state") != state)
+                    {
+                        throw new BenchException("end-session response: state does not match");
+                    }
+                    return;
+                }
+                response = await http.GetAsync(location, Step(HttpMethod.Get, location), jar, true, cancellationToken);
+                continue;
+            }
+            if (response.Status != 200)
+            {
+                throw response.Unexpected("neither a redirect nor a page during the logout");
+            }
+            if (options.Server == ServerKind.Hub || confirmed)
+            {
+                throw response.Unexpected(confirmed ? "a second page after the logout was confirmed" : "a page during a logout with a valid id_token_hint");
+            }
+            var form = HtmlForm.Find(response.Text) is { HasPassword: false } found ? found : throw response.Unexpected("no confirmation form");
+            // node-oidc-provider's buttons sit outside its form (form="op.logoutForm"): "Yes, sign me out" sends logout=yes.
+            var fields = form.Fields(new Dictionary<string, string>(StringComparer.Ordinal) { ["logout"] = "yes" });
+            var action = string.IsNullOrEmpty(form.Action) ? response.RequestUri : new Uri(response.RequestUri, form.Action);
+            response = await http.PostFormAsync(action, Step(HttpMethod.Post, action), jar, fields, true, cancellationToken);
+            confirmed = true;
+        }
+        throw new BenchException($"no redirect to the post_logout_redirect_uri after {MaxHops} hops", response.RequestUri.AbsolutePath);
     }
 
     /// <summary>A GET whose 200 response is read completely and not parsed (discovery, JWKS).</summary>
@@ -422,7 +513,7 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         return Convert.FromBase64String(base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '='));
     }
 
-    private static string FormEncode(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
+    internal static string FormEncode(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
 
     internal static Uri WithQuery(Uri uri, IEnumerable<KeyValuePair<string, string>> parameters)
     {

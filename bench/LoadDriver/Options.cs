@@ -23,6 +23,15 @@ internal sealed record DriverOptions
     public const string DefaultClientId = "bench-web";
     public const string DefaultClientSecret = "bench-web-secret-0123456789abcdefghijklmnop";
     public const string DefaultRedirectUri = "http://localhost:5090/signin-oidc";
+    public const string DefaultPostLogoutRedirectUri = "http://localhost:5090/signout-callback-oidc";
+
+    /// <summary>sso: the second service, on another host name (so, at the hub, another sector and another sub).</summary>
+    public const string DefaultSecondClientId = "bench-sso";
+    public const string DefaultSecondClientSecret = "bench-sso-secret-0123456789abcdefghijklmnop";
+    public const string DefaultSecondRedirectUri = "http://127.0.0.1:5091/signin-oidc";
+
+    /// <summary>sso: no offline_access, so that the peer needs no prompt=consent (which would force its consent interaction).</summary>
+    public const string DefaultSsoScope = "openid profile email";
     public const string DefaultUsername = "bench.user";
     public const string DefaultPassword = "Bench-Passw0rd!";
     public const string DefaultLoginScope = "openid profile email offline_access";
@@ -55,6 +64,14 @@ internal sealed record DriverOptions
     public required string Username { get; init; }
     public required string Password { get; init; }
     public required Uri RedirectUri { get; init; }
+
+    /// <summary>logout: the registered post_logout_redirect_uri, where the end-session must end (never requested).</summary>
+    public required Uri PostLogoutRedirectUri { get; init; }
+
+    /// <summary>sso: the second service, logged in to from the session of a login at the first one.</summary>
+    public required string SecondClientId { get; init; }
+    public required string SecondClientSecret { get; init; }
+    public required Uri SecondRedirectUri { get; init; }
 
     /// <summary>The scope of the scenario's grant: client_credentials' scope, or the login's.</summary>
     public required string Scope { get; init; }
@@ -91,9 +108,11 @@ internal static class ScenarioNames
     public const string FederatedLogin = "federated-login";
     public const string Introspection = "introspection";
     public const string UserInfo = "userinfo";
+    public const string Sso = "sso";
+    public const string Logout = "logout";
 
     public static IReadOnlyList<string> All { get; } =
-        [Discovery, Jwks, ClientCredentials, Refresh, Login, LoginMfa, FederatedLogin, Introspection, UserInfo];
+        [Discovery, Jwks, ClientCredentials, Refresh, Login, LoginMfa, FederatedLogin, Introspection, UserInfo, Sso, Logout];
 }
 
 /// <summary>
@@ -106,7 +125,8 @@ internal static class OptionParser
         Usage: LoadDriver --server hub|peer[-LABEL] --base-url URL --scenario NAME [options]
                LoadDriver --self-test | --help
 
-        Scenarios: discovery, jwks, client-credentials, refresh, login, login-mfa (hub only), federated-login, introspection, userinfo
+        Scenarios: discovery, jwks, client-credentials, refresh, login, login-mfa (hub only), federated-login, introspection, userinfo,
+                   sso, logout
 
         --server hub-x2 (hub-LABEL, peer-LABEL): that server's defaults, labelled so in the output.
 
@@ -131,9 +151,14 @@ internal static class OptionParser
           --username NAME         [bench.user]
           --password PASSWORD     [Bench-Passw0rd!]
           --redirect-uri URI      [http://localhost:5090/signin-oidc]   (never requested: the code is read from the Location)
-          --scope SCOPE           client-credentials: [empty / api]; others: [openid profile email offline_access]
-          --idp-hint ID           federated-login: [mock-bank]; otherwise hub [registry], peer [none]; "" sends none
-          --prompt VALUE          [none / consent]   (node-oidc-provider drops offline_access without prompt=consent)
+          --scope SCOPE           client-credentials: [empty / api]; sso: [openid profile email];
+                                  others: [openid profile email offline_access]
+          --idp-hint ID           federated-login and logout: [mock-bank]; otherwise hub [registry], peer [none]; "" sends none
+          --prompt VALUE          [none / consent; sso: none]   (node-oidc-provider drops offline_access without prompt=consent)
+          --post-logout-redirect-uri URI   logout: [http://localhost:5090/signout-callback-oidc]   (never requested)
+          --second-client-id ID, --second-client-secret SECRET, --second-redirect-uri URI
+                                  sso: the second service [bench-sso, bench-sso-secret-0123456789abcdefghijklmnop,
+                                  http://127.0.0.1:5091/signin-oidc]
           --ui-locales TAGS       [en / none]
           --upstream-person NAME  federated-login: the mock source's person [an.nguyen]
           --token-source login|client-credentials   introspection: how the introspected token is obtained [login]
@@ -151,6 +176,7 @@ internal static class OptionParser
         "server", "base-url", "scenario", "concurrency", "rate", "warmup-seconds", "seconds", "out", "server-pid", "upstream-pid",
         "max-requests", "timeout-seconds", "client-id", "client-secret", "username", "password", "redirect-uri", "scope",
         "idp-hint", "prompt", "ui-locales", "upstream-person", "token-source", "acr-values", "totp-accounts",
+        "post-logout-redirect-uri", "second-client-id", "second-client-secret", "second-redirect-uri",
     ];
 
     public static DriverOptions Parse(IReadOnlyList<string> args)
@@ -211,14 +237,14 @@ internal static class OptionParser
         {
             throw new UsageException("--totp-accounts must not be empty.");
         }
-        var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : DriverOptions.DefaultLoginScope;
+        var sso = scenario == ScenarioNames.Sso;
+        var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : sso ? DriverOptions.DefaultSsoScope : DriverOptions.DefaultLoginScope;
         // Both servers sign in at the mock source when asked for it by idp_hint (the peer as started by bench/run.sh).
-        string? defaultHint = scenario == ScenarioNames.FederatedLogin ? DriverOptions.DefaultFederatedSource : hub ? DriverOptions.RegistrySource : null;
-
-        var redirect = Optional(values, "redirect-uri") ?? DriverOptions.DefaultRedirectUri;
-        if (!Uri.TryCreate(redirect, UriKind.Absolute, out var redirectUri) || (redirectUri.Scheme != Uri.UriSchemeHttp && redirectUri.Scheme != Uri.UriSchemeHttps))
+        string? defaultHint = scenario is ScenarioNames.FederatedLogin or ScenarioNames.Logout ? DriverOptions.DefaultFederatedSource
+            : hub ? DriverOptions.RegistrySource : null;
+        if (values.ContainsKey("rate") && scenario == ScenarioNames.Logout)
         {
-            throw new UsageException($"--redirect-uri must be an absolute http(s) URI, not '{redirect}'.");
+            throw new UsageException("logout runs in rounds (a login before each logout, untimed): --rate does not apply.");
         }
 
         var options = new DriverOptions
@@ -240,10 +266,14 @@ internal static class OptionParser
             ClientSecret = NonEmpty(values, "client-secret", DriverOptions.DefaultClientSecret),
             Username = NonEmpty(values, "username", DriverOptions.DefaultUsername),
             Password = NonEmpty(values, "password", DriverOptions.DefaultPassword),
-            RedirectUri = redirectUri,
+            RedirectUri = AbsoluteHttp(values, "redirect-uri", DriverOptions.DefaultRedirectUri),
+            PostLogoutRedirectUri = AbsoluteHttp(values, "post-logout-redirect-uri", DriverOptions.DefaultPostLogoutRedirectUri),
+            SecondClientId = NonEmpty(values, "second-client-id", DriverOptions.DefaultSecondClientId),
+            SecondClientSecret = NonEmpty(values, "second-client-secret", DriverOptions.DefaultSecondClientSecret),
+            SecondRedirectUri = AbsoluteHttp(values, "second-redirect-uri", DriverOptions.DefaultSecondRedirectUri),
             Scope = Optional(values, "scope") ?? defaultScope,
             IdpHint = EmptyIsNone(Optional(values, "idp-hint") ?? defaultHint),
-            Prompt = EmptyIsNone(Optional(values, "prompt") ?? (hub ? null : "consent")),
+            Prompt = EmptyIsNone(Optional(values, "prompt") ?? (hub || sso ? null : "consent")),
             UiLocales = EmptyIsNone(Optional(values, "ui-locales") ?? (hub ? "en" : null)),
             UpstreamPerson = NonEmpty(values, "upstream-person", DriverOptions.DefaultUpstreamPerson),
             TokenSource = Optional(values, "token-source") switch
@@ -322,6 +352,14 @@ internal static class OptionParser
 
     private static string NonEmpty(Dictionary<string, string> values, string name, string fallback) =>
         values.TryGetValue(name, out var value) ? (value.Length > 0 ? value : throw new UsageException($"--{name} must not be empty.")) : fallback;
+
+    private static Uri AbsoluteHttp(Dictionary<string, string> values, string name, string fallback)
+    {
+        var text = Optional(values, name) ?? fallback;
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new UsageException($"--{name} must be an absolute http(s) URI, not '{text}'.");
+    }
 
     private static string? EmptyIsNone(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -11,6 +11,7 @@ namespace LoadDriver;
 //   "concurrency": 8,                       // workers, each looping one operation after the other
 //   "targetRate": 350.0,                    // with --rate only: operations per second paced from a shared schedule
 //   "workersReady": 8,                      // workers whose set-up succeeded (the others did not run)
+//   "rounds": 25,                           // logout only: measured rounds (every worker prepares, untimed, then all run); measuredSeconds, ops/s and CPU cover the rounds' timed parts
 //   "warmupSeconds": 5, "requestedSeconds": 10,
 //   "measuredSeconds": 10.0,                // the window actually measured (shorter when max-requests ended it)
 //   "startedAt": "2025-…Z", "finishedAt": "2025-…Z",     // the measured window, UTC
@@ -58,6 +59,9 @@ internal sealed record BenchResult
     public required int Concurrency { get; init; }
     public double? TargetRate { get; init; }
     public required int WorkersReady { get; init; }
+
+    /// <summary>Rounds scenarios (logout): the measured rounds; measuredSeconds is then the sum of their timed parts.</summary>
+    public int? Rounds { get; init; }
     public required double WarmupSeconds { get; init; }
     public required double RequestedSeconds { get; init; }
     public required double MeasuredSeconds { get; init; }

@@ -43,6 +43,7 @@ internal sealed class RunState(long maxRequests)
     private long _warmupErrors;
     private long _setupErrors;
     private volatile bool _stopping;
+    private volatile bool _untimed;
 
     public Histogram Latency { get; } = new();
 
@@ -87,11 +88,18 @@ internal sealed class RunState(long maxRequests)
 
     public void Stop() => _stopping = true;
 
+    /// <summary>Rounds (<see cref="Scenario.InRounds"/>): while true, requests are the untimed preparation's and not recorded.</summary>
+    public bool Untimed
+    {
+        get => _untimed;
+        set => _untimed = value;
+    }
+
     public bool InWindow(long start, long end) => start >= MeasureStart && end <= MeasureEnd;
 
     public void RecordRequest(string step, long start, long end, bool responded)
     {
-        if (start < MeasureStart || start > MeasureEnd)
+        if (_untimed || start < MeasureStart || start > MeasureEnd)
         {
             return;
         }
@@ -149,6 +157,39 @@ internal sealed class RunState(long maxRequests)
             return; // finished after the window: neither counted nor reported
         }
         Remember(phase, exception);
+    }
+
+    /// <summary>
+    /// Rounds: an operation counts in the window when its whole round does (the round's time and CPU are what is
+    /// measured); an operation of a round that began in the warm-up counts there.
+    /// </summary>
+    public void RecordRoundOperation(bool roundInWindow, long start, long end, Exception? failure)
+    {
+        if (roundInWindow)
+        {
+            if (failure is null)
+            {
+                Interlocked.Increment(ref _operations);
+                Latency.RecordTicks(end - start);
+            }
+            else
+            {
+                Interlocked.Increment(ref _errors);
+                Remember("measured", failure);
+            }
+        }
+        else if (start < MeasureStart)
+        {
+            if (failure is null)
+            {
+                Interlocked.Increment(ref _warmupOperations);
+            }
+            else
+            {
+                Interlocked.Increment(ref _warmupErrors);
+                Remember("warm-up", failure);
+            }
+        }
     }
 
     public void RecordSetupFailure(Exception exception)

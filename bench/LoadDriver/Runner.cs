@@ -85,9 +85,12 @@ internal static class Runner
 
         // With --rate, the schedule starts now: it runs through the warm-up, steady when the window opens.
         var schedule = options.Rate is { } rate ? new Schedule(rate, Stopwatch.GetTimestamp()) : null;
-        var loops = running.Select(w => Task.Run(() => schedule is null
-            ? LoopAsync(scenario, w, state, stop.Token)
-            : PacedLoopAsync(scenario, w, state, schedule, stop.Token))).ToList();
+        var rounds = scenario.InRounds ? new Rounds() : null;
+        var loops = rounds is not null
+            ? [Task.Run(() => RoundsAsync(scenario, running, state, rounds, options, stop.Token))]
+            : running.Select(w => Task.Run(() => schedule is null
+                ? LoopAsync(scenario, w, state, stop.Token)
+                : PacedLoopAsync(scenario, w, state, schedule, stop.Token))).ToList();
 
         // Warm-up: operations run, results discarded.
         await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds)), state.LimitReached, Task.WhenAll(loops));
@@ -118,7 +121,13 @@ internal static class Runner
         await Task.WhenAll(loops);
         scenario.Finish();
 
-        var seconds = Math.Max(RunState.Seconds(end - start), 1e-9);
+        var seconds = Math.Max(rounds is null ? RunState.Seconds(end - start) : rounds.Seconds, 1e-9);
+        if (rounds is not null)
+        {
+            // Only the rounds' operation parts are measured: their CPU replaces the whole window's.
+            serverAfter = rounds.ServerCpuSeconds is { } serverCpu && serverBefore is not null ? serverAfter! with { CpuSeconds = serverBefore.CpuSeconds + serverCpu } : null;
+            upstreamAfter = rounds.UpstreamCpuSeconds is { } upstreamCpu && upstreamBefore is not null ? upstreamAfter! with { CpuSeconds = upstreamBefore.CpuSeconds + upstreamCpu } : null;
+        }
         var operations = state.Operations;
         var errors = state.Errors;
         var result = new BenchResult
@@ -130,6 +139,7 @@ internal static class Runner
             Concurrency = options.Concurrency,
             TargetRate = options.Rate,
             WorkersReady = running.Count,
+            Rounds = rounds?.Count,
             WarmupSeconds = options.WarmupSeconds,
             RequestedSeconds = options.Seconds,
             MeasuredSeconds = Math.Round(seconds, 3),
@@ -289,6 +299,88 @@ internal static class Runner
     }
 
     /// <summary>
+    /// Rounds (<see cref="Scenario.InRounds"/>): every worker's untimed preparation at once, then every prepared
+    /// worker's operation at once; the time and the server's CPU are read around the operations only, so that a login
+    /// before each logout is not counted as the logout's. Throughput is operations per second of the rounds' timed parts.
+    /// </summary>
+    private static async Task RoundsAsync(Scenario scenario, IReadOnlyList<Worker> workers, RunState state, Rounds rounds, DriverOptions options,
+        CancellationToken cancellationToken)
+    {
+        while (!state.Stopping)
+        {
+            state.Untimed = true;
+            var prepared = await Task.WhenAll(workers.Select(async worker =>
+            {
+                try
+                {
+                    await scenario.PrepareAsync(worker, cancellationToken);
+                    return (bool?)true;
+                }
+                catch (RequestLimitReachedException)
+                {
+                    return null;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return null;
+                }
+                catch (Exception exception)
+                {
+                    state.RecordSetupFailure(exception);
+                    scenario.OnFailure(worker);
+                    return false;
+                }
+            }));
+            state.Untimed = false;
+            if (state.Stopping || prepared.Any(p => p is null))
+            {
+                return;
+            }
+            var ready = workers.Where((_, i) => prepared[i] == true).ToList();
+            var serverBefore = Sample(options.ServerPids);
+            var upstreamBefore = Sample(options.UpstreamPid);
+            var start = Stopwatch.GetTimestamp();
+            var outcomes = await Task.WhenAll(ready.Select(async worker =>
+            {
+                var begun = Stopwatch.GetTimestamp();
+                try
+                {
+                    await scenario.RunAsync(worker, cancellationToken);
+                    return new RoundOutcome(worker, begun, Stopwatch.GetTimestamp(), null, false);
+                }
+                catch (Exception exception) when (exception is RequestLimitReachedException
+                    || (exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                {
+                    return new RoundOutcome(worker, begun, Stopwatch.GetTimestamp(), null, true);
+                }
+                catch (Exception exception)
+                {
+                    return new RoundOutcome(worker, begun, Stopwatch.GetTimestamp(), exception, false);
+                }
+            }));
+            var end = Stopwatch.GetTimestamp();
+            var aborted = outcomes.Any(o => o.Abort);
+            var inWindow = !aborted && ready.Count > 0 && state.InWindow(start, end);
+            if (inWindow)
+            {
+                rounds.Add(end - start, Sample(options.ServerPids), serverBefore, Sample(options.UpstreamPid), upstreamBefore);
+            }
+            foreach (var outcome in outcomes.Where(o => !o.Abort))
+            {
+                state.RecordRoundOperation(inWindow, outcome.Start, outcome.End, outcome.Failure);
+                if (outcome.Failure is not null)
+                {
+                    scenario.OnFailure(outcome.Worker);
+                }
+            }
+            if (aborted)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
     /// --rate: before each operation the worker takes the next slot of the shared schedule and waits for its time.
     /// The operation's latency runs from the slot's time, so a slot that found no free worker (or a server that fell
     /// behind) shows in it; an operation counts in the window when its slot's time is in the window.
@@ -329,6 +421,48 @@ internal static class Runner
                 state.RecordFailure(start, end, exception);
                 scenario.OnFailure(worker);
             }
+        }
+    }
+}
+
+/// <summary>One worker's operation in a round; Abort: cut short by the end of the run or the request budget (not counted).</summary>
+internal sealed record RoundOutcome(Worker Worker, long Start, long End, Exception? Failure, bool Abort);
+
+/// <summary>What the measured rounds add up to: their timed parts' duration and the CPU the processes spent in them.</summary>
+internal sealed class Rounds
+{
+    private long _ticks;
+    private bool _serverUnreadable;
+    private bool _upstreamUnreadable;
+    private double _serverCpu;
+    private double _upstreamCpu;
+
+    public int Count { get; private set; }
+
+    public double Seconds => RunState.Seconds(_ticks);
+
+    /// <summary>Null when a reading failed in some round (the process could not be read, or none was given).</summary>
+    public double? ServerCpuSeconds => _serverUnreadable ? null : _serverCpu;
+
+    public double? UpstreamCpuSeconds => _upstreamUnreadable ? null : _upstreamCpu;
+
+    public void Add(long ticks, ProcessSample? serverAfter, ProcessSample? serverBefore, ProcessSample? upstreamAfter, ProcessSample? upstreamBefore)
+    {
+        Count++;
+        _ticks += ticks;
+        Accumulate(serverAfter, serverBefore, ref _serverCpu, ref _serverUnreadable);
+        Accumulate(upstreamAfter, upstreamBefore, ref _upstreamCpu, ref _upstreamUnreadable);
+    }
+
+    private static void Accumulate(ProcessSample? after, ProcessSample? before, ref double total, ref bool unreadable)
+    {
+        if (after is null || before is null)
+        {
+            unreadable = true;
+        }
+        else
+        {
+            total += after.CpuSeconds - before.CpuSeconds;
         }
     }
 }

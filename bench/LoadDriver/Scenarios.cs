@@ -6,6 +6,9 @@ internal sealed class Worker(int id)
     public int Id { get; } = id;
     public TokenSet? Tokens { get; set; }
 
+    /// <summary>sso and logout: the cookies of the browser whose session the operation uses.</summary>
+    public CookieJar? Jar { get; set; }
+
     /// <summary>login-mfa: the bench person this worker holds for its next login.</summary>
     public TotpAccount? Account { get; set; }
 }
@@ -30,6 +33,12 @@ internal abstract class Scenario(Oidc oidc, RunState state)
     {
     }
 
+    /// <summary>
+    /// Whether the workers run in rounds (see Runner): for an operation whose untimed preparation is a whole login each
+    /// time, so that neither its time nor the server's CPU for it is counted as the operation's.
+    /// </summary>
+    public virtual bool InRounds => false;
+
     public virtual Task SetupAsync(Worker worker, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public virtual Task PrepareAsync(Worker worker, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -51,6 +60,8 @@ internal abstract class Scenario(Oidc oidc, RunState state)
         ScenarioNames.LoginMfa => new LoginMfaScenario(oidc, state, options, TotpAccounts.Load(options.TotpAccountsPath!)),
         ScenarioNames.Introspection => new IntrospectionScenario(oidc, state, options),
         ScenarioNames.UserInfo => new UserInfoScenario(oidc, state, options),
+        ScenarioNames.Sso => new SsoScenario(oidc, state, options),
+        ScenarioNames.Logout => new LogoutScenario(oidc, state, options),
         _ => throw new UsageException($"Unknown scenario '{options.Scenario}'."),
     };
 }
@@ -229,6 +240,72 @@ internal sealed class UserInfoScenario(Oidc oidc, RunState state, DriverOptions 
         worker.Tokens = await Oidc.LoginAsync(options.IdpHint, cancellationToken);
 
     public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.UserInfoAsync(worker.Tokens!.AccessToken, cancellationToken);
+}
+
+/// <summary>
+/// Single sign-on at a second service: each worker logs in once at the first service (untimed) and keeps that
+/// browser's cookies; each operation is the second service's login in that browser, which the session must carry
+/// without a page (at the hub, the second service is of another sector, so its sub differs).
+/// </summary>
+internal sealed class SsoScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+{
+    public override string Operation =>
+        $"a login at a second service ({options.SecondClientId}) in the cookie jar of one login per worker at {options.ClientId}: authorize (PKCE S256, state, nonce)"
+        + " → redirects only (no page: the session carries it) → code → POST token (authorization_code, client_secret_basic) → GET userinfo; state, nonce, id_token and access_token checked";
+
+    public override async Task SetupAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var jar = new CookieJar();
+        await Oidc.LoginAsync(jar, Oidc.Client, options.IdpHint, null, singleSignOn: false, cancellationToken);
+        worker.Jar = jar;
+    }
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.Jar is null)
+        {
+            State.Count("sessionsOpenedAgainAfterFailure");
+            await SetupAsync(worker, cancellationToken);
+        }
+    }
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) =>
+        Oidc.LoginAsync(worker.Jar!, Oidc.SecondClient, options.IdpHint, null, singleSignOn: true, cancellationToken);
+
+    /// <summary>The session may be gone: open another before the next operation.</summary>
+    public override void OnFailure(Worker worker) => worker.Jar = null;
+}
+
+/// <summary>
+/// RP-initiated logout, in rounds: before each operation the worker logs in (untimed, through the source of
+/// --idp-hint) and keeps the browser and the id_token; the operation is the end-session with id_token_hint to the
+/// post_logout_redirect_uri.
+/// </summary>
+internal sealed class LogoutScenario(Oidc oidc, RunState state, DriverOptions options) : Scenario(oidc, state)
+{
+    public override string Operation =>
+        "RP-initiated logout of the session of a login just before (untimed, in a fresh cookie jar"
+        + (options.IdpHint is { } hint ? $", idp_hint={hint}" : "") + "): GET end_session (id_token_hint, post_logout_redirect_uri, state)"
+        + " → redirects (the upstream source's end-session where the server goes there) and forms (the peer's confirmation)"
+        + " → post_logout_redirect_uri with the state; run in rounds: every worker logs in, then every worker logs out, and only the logouts are timed";
+
+    public override bool InRounds => true;
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var jar = new CookieJar();
+        var tokens = await Oidc.LoginAsync(jar, Oidc.Client, options.IdpHint, null, singleSignOn: false, cancellationToken);
+        worker.Jar = jar;
+        worker.Tokens = tokens;
+    }
+
+    public override async Task RunAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var (jar, tokens) = (worker.Jar!, worker.Tokens!);
+        worker.Jar = null;
+        worker.Tokens = null;
+        await Oidc.LogoutAsync(jar, tokens.IdToken ?? throw new BenchException("the login returned no id_token"), cancellationToken);
+    }
 }
 
 /// <summary>

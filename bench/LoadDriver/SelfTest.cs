@@ -68,7 +68,7 @@ internal static class SelfTest
         Refused(["--server", "hub", "--scenario", "login"], "missing --base-url");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080"], "missing --scenario");
         Refused(["--server", "keycloak", "--base-url", "http://127.0.0.1:5080", "--scenario", "login"], "unknown server");
-        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "logout"], "unknown scenario");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "sign-out"], "unknown scenario");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--concurency", "4"], "misspelt option");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--seconds", "1", "--seconds", "2"], "repeated option");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--concurrency", "0"], "zero workers");
@@ -86,6 +86,15 @@ internal static class SelfTest
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login-mfa"], "login-mfa without --totp-accounts");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "login", "--totp-accounts", "people.txt"], "--totp-accounts with login");
         Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario"], "option without value");
+        var sso = OptionParser.Parse(["--server", "peer", "--base-url", "http://127.0.0.1:5590", "--scenario", "sso"]);
+        Check(sso is { Scope: "openid profile email", Prompt: null, SecondClientId: "bench-sso", IdpHint: null }
+            && sso.SecondRedirectUri.AbsoluteUri == "http://127.0.0.1:5091/signin-oidc", "peer sso defaults");
+        var logout = OptionParser.Parse(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "logout",
+            "--post-logout-redirect-uri", "http://localhost:5090/bye"]);
+        Check(logout is { IdpHint: "mock-bank", Scope: DriverOptions.DefaultLoginScope } && logout.PostLogoutRedirectUri.AbsolutePath == "/bye",
+            "logout defaults and --post-logout-redirect-uri");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "logout", "--rate", "10"], "logout with --rate");
+        Refused(["--server", "hub", "--base-url", "http://127.0.0.1:5080", "--scenario", "sso", "--second-redirect-uri", "nowhere"], "relative second redirect_uri");
         Count();
 
         // The loopback guard.
@@ -216,6 +225,15 @@ internal static class SelfTest
         var peerForm = HtmlForm.Find(peerPage);
         Check(peerForm is { Action: "/interaction/Ab3dEf6hIj9kLmNoPq2sT/login", HasPassword: true }
             && peerForm.FieldNamed(["Input.Username", "username", "login"], "text") == "username", "peer form found");
+        // node-oidc-provider's logout confirmation: the buttons sit outside the form (form="op.logoutForm").
+        const string peerLogoutPage = """
+            <h1>Do you want to sign-out from 127.0.0.1:5590?</h1>
+            <form id="op.logoutForm" method="post" action="/session/end/confirm"><input type="hidden" name="xsrf" value="x&amp;1"/></form>
+            <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+            """;
+        var peerLogout = HtmlForm.Find(peerLogoutPage);
+        Check(peerLogout is { Action: "/session/end/confirm", HasPassword: false }
+            && Render(peerLogout.Fields(new Dictionary<string, string> { ["logout"] = "yes" })) == "xsrf=x&1|logout=yes", "peer logout confirmation form");
         Check(HtmlForm.Find("<p>no form</p>") is null, "page without a form");
         Check(HtmlForm.Alert("<div class=\"alert\" role=\"alert\" id=\"problem\">Wrong <b>username</b>\n or password.</div>") == "Wrong username or password.",
             "alert text");

@@ -160,7 +160,7 @@ internal static partial class FederationEndpoints
         UpstreamRegistrations upstream, OpenIddictClientService client, ILoggerFactory logs, CancellationToken cancellationToken)
     {
         var logger = logs.CreateLogger(LogCategory);
-        if (await step.TakeSourceLogoutAsync(ticket, sourceId, cancellationToken) is not { } logout)
+        if (await step.TakeSourceLogoutAsync(http, ticket, sourceId, cancellationToken) is not { } logout)
         {
             LogRefusedLogout(logger, sourceId);
             return Results.Redirect(AuthenticationStep.ErrorUrl(HubErrors.InvalidRequest));
@@ -251,7 +251,7 @@ internal static partial class FederationEndpoints
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity source {SourceId} refused the hub's authorization request: {Reason}")]
     private static partial void LogRefusedChallenge(ILogger logger, string sourceId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A logout at identity source {SourceId} was refused: the ticket is forged, expired or for another source.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A logout at identity source {SourceId} was refused: the ticket is forged, expired, for another source or from another browser.")]
     private static partial void LogRefusedLogout(ILogger logger, string sourceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A callback from identity source {SourceId} was refused: {Reason}")]

@@ -113,10 +113,11 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     /// Logout, the other end of the hand-off: the hub's end-session endpoint has ended a session that
     /// <paramref name="sourceId"/> opened and sent the browser to that source's logout with <paramref name="ticket"/>.
     /// Returns where the browser goes after the source, and the ID token the source issued at login, given once (null
-    /// for a replayed ticket); null for a forged or expired ticket, or one for another source.
+    /// for a replayed ticket); null for a forged or expired ticket, one for another source, or one from another browser.
     /// </summary>
-    public async Task<(string ReturnUrl, string? IdTokenHint)?> TakeSourceLogoutAsync(string? ticket, string sourceId, CancellationToken cancellationToken) =>
-        await sessions.TakeSourceLogoutAsync(ticket, sourceId, cancellationToken);
+    public async Task<(string ReturnUrl, string? IdTokenHint)?> TakeSourceLogoutAsync(HttpContext http, string? ticket, string sourceId,
+        CancellationToken cancellationToken) =>
+        await sessions.TakeSourceLogoutAsync(http, ticket, sourceId, cancellationToken);
 
     /// <summary>The source cannot be used now (it does not answer): the journey stays open, and the page offers another source.</summary>
     public static string RetryUrl(PendingAuthentication pending, HubError error) => LoginJourneys.ErrorUrl(error, pending.JourneyId);

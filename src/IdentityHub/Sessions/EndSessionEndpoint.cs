@@ -41,7 +41,7 @@ internal static class EndSessionEndpoint
         var ended = await sessions.LogOutAsync(http, initiating, cancellationToken);
         // The hub's session has ended and its services' logouts are queued before the browser leaves for the source:
         // a source that never sends the person back still leaves them logged out here.
-        if (ended is not null && sessions.SourceLogoutUrl(ended, ReturnUrl(request)) is { } viaSource)
+        if (ended is not null && sessions.SourceLogoutUrl(http, ended, ReturnUrl(request)) is { } viaSource)
         {
             return Results.Redirect(viaSource);
         }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using IdentityHub.Data;
 using Microsoft.AspNetCore.Authentication;
@@ -24,6 +25,10 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
 
     /// <summary>The browser follows the ticket at once; one found later (in a history, a log) is worth nothing.</summary>
     private static readonly TimeSpan SourceLogoutTicketLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>Binds a source-logout ticket to the browser it was made for: a ticket seen elsewhere opens nothing.</summary>
+    private const string SourceLogoutCookie = "hub_source_logout";
+    private const string SourceLogoutCookiePath = "/federation/";
 
     private const string UpstreamIdTokenPurpose = "IdentityHub.Sessions.UpstreamIdToken";
     private const string SourceLogoutTicketPurpose = "IdentityHub.Sessions.SourceLogoutTicket";
@@ -129,13 +134,25 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// ticket naming the session and <paramref name="returnUrl"/> (where the hub would have sent the browser). Null
     /// when the source cannot (the registry, a source without an end-session endpoint). docs/design.md, "Sessions".
     /// </summary>
-    public string? SourceLogoutUrl(HubSession ended, string returnUrl)
+    public string? SourceLogoutUrl(HttpContext http, HubSession ended, string returnUrl)
     {
         if (ended.ProtectedUpstreamIdToken is null)
         {
             return null;
         }
-        var ticket = new SourceLogoutTicket(ended.Id, ended.SourceId, returnUrl, time.GetUtcNow() + SourceLogoutTicketLifetime);
+        // The ticket travels in a URL (histories, logs, a Referer) and leads to the source's ID token, which carries
+        // personal data: it is good only in the browser holding this cookie.
+        var binding = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(16));
+        http.Response.Cookies.Append(SourceLogoutCookie, binding, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = http.Request.IsHttps,
+            Path = SourceLogoutCookiePath,
+            MaxAge = SourceLogoutTicketLifetime,
+            IsEssential = true,
+        });
+        var ticket = new SourceLogoutTicket(ended.Id, ended.SourceId, returnUrl, time.GetUtcNow() + SourceLogoutTicketLifetime, binding);
         var protectedTicket = dataProtection.CreateProtector(SourceLogoutTicketPurpose).Protect(JsonSerializer.Serialize(ticket));
         return QueryHelpers.AddQueryString($"/federation/{Uri.EscapeDataString(ended.SourceId)}/logout", SourceLogoutTicketParameter, protectedTicket);
     }
@@ -144,11 +161,13 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// What the logout at <paramref name="sourceId"/> needs, from a ticket of <see cref="SourceLogoutUrl"/>: where the browser
     /// goes afterwards, and the source's ID token. The token is given once, by a conditional UPDATE that clears it (on
     /// any instance, of two requests with the same ticket only one gets it): a replayed ticket gets the way on, and no
-    /// token. Null for a ticket that is forged, expired or for another source.
+    /// token. Null for a ticket that is forged, expired, for another source, or from another browser.
     /// </summary>
-    public async Task<(string ReturnUrl, string? IdTokenHint)?> TakeSourceLogoutAsync(string? ticket, string sourceId, CancellationToken cancellationToken)
+    public async Task<(string ReturnUrl, string? IdTokenHint)?> TakeSourceLogoutAsync(HttpContext http, string? ticket, string sourceId,
+        CancellationToken cancellationToken)
     {
-        if (ReadTicket(ticket) is not { } read || read.SourceId != sourceId || read.ExpiresAt <= time.GetUtcNow())
+        if (ReadTicket(ticket) is not { } read || read.SourceId != sourceId || read.ExpiresAt <= time.GetUtcNow()
+            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(http.Request.Cookies[SourceLogoutCookie] ?? ""), Encoding.UTF8.GetBytes(read.Binding)))
         {
             return null;
         }
@@ -187,7 +206,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
         }
     }
 
-    private sealed record SourceLogoutTicket(string SessionId, string SourceId, string ReturnUrl, DateTimeOffset ExpiresAt);
+    private sealed record SourceLogoutTicket(string SessionId, string SourceId, string ReturnUrl, DateTimeOffset ExpiresAt, string Binding);
 
     /// <summary>
     /// Ends a session, however it ends (a logout, a new login in the same browser, the person's dashboard), and in the

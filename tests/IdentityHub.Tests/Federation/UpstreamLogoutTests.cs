@@ -111,9 +111,13 @@ public abstract partial class FederationTestsOn
         var toTicket = await browser.GetAsync(LogoutUrl(idToken, "replayed-logout", "s"));
         var ticketUrl = toTicket.Location!;
         Assert.StartsWith(Hub + "/federation/mock-bank/logout?ticket=", ticketUrl, StringComparison.Ordinal);
-        // A ticket is for the source that opened the session only.
-        var elsewhere = await stranger.NavigateAsync(ticketUrl.Replace("/federation/mock-bank/", "/federation/mock-low/", StringComparison.Ordinal));
+        // A ticket is for the source that opened the session only, and for the browser it was given to.
+        var elsewhere = await browser.NavigateAsync(ticketUrl.Replace("/federation/mock-bank/", "/federation/mock-low/", StringComparison.Ordinal));
         Assert.Contains("/error/invalid_request", elsewhere.Url, StringComparison.Ordinal);
+        var stolen = await stranger.NavigateAsync(ticketUrl, stopAt: AtBankEndSession);
+        Assert.Equal(HttpStatusCode.BadRequest, stolen.Status);
+        Assert.Contains("/error/invalid_request", stolen.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("id_token_hint", stolen.Html, StringComparison.Ordinal);
 
         var atSource = await browser.NavigateAsync(ticketUrl, stopAt: AtBankEndSession);
         var callback = await browser.NavigateAsync(atSource.Location!, stopAt: l => l.StartsWith(Hub + "/signout/", StringComparison.Ordinal));
