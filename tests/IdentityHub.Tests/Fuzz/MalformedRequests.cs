@@ -178,6 +178,22 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
         new("federation callback", "/signin/{segment}", ["GET", "POST"], _ => [("state", "fuzz-state"), ("code", "fuzz-code"), ("iss", "http://bank.example/")],
             Critical: ["state"], Required: [], Spoils: [Spoil.ControlCharacter, Spoil.InvalidUtf8, Spoil.BadPathSegment, Spoil.Huge, Spoil.WrongContentType],
             Journey: true, Segment: "mock-bank", Browser: true),
+        // The fuzz's journey is at the chooser: the consent page must send it there, whatever the form says.
+        new("consent", "/consent/{segment}", ["GET", "POST"], c => [("decision", "continue"), ("__RequestVerificationToken", c.Antiforgery)],
+            Critical: [], Required: ["__RequestVerificationToken"],
+            Spoils: [Spoil.ControlCharacter, Spoil.InvalidUtf8, Spoil.BadPathSegment, Spoil.BadCookies, Spoil.OddMethod],
+            Journey: true, Segment: "journey", Browser: true),
+        new("source logout", "/federation/{segment}/logout", ["GET"], _ => [("ticket", "fuzz-ticket")],
+            Critical: ["ticket"], Required: [], Spoils: [Spoil.ControlCharacter, Spoil.InvalidUtf8, Spoil.BadPathSegment, Spoil.Huge],
+            Journey: true, Segment: "mock-bank", Browser: true),
+        new("source logout return", "/signout/{segment}", ["GET", "POST"], _ => [("state", "fuzz-state")],
+            Critical: ["state"], Required: [], Spoils: [Spoil.ControlCharacter, Spoil.InvalidUtf8, Spoil.BadPathSegment, Spoil.Huge, Spoil.WrongContentType],
+            Journey: true, Segment: "mock-bank", Browser: true),
+        // Without a session a readable form would start a login (a journey written): only the refused forms here.
+        new("dashboard withdraw", "/account?handler=Withdraw", ["POST"], c => [("consentId", Guid.Empty.ToString()), ("__RequestVerificationToken", c.Antiforgery)],
+            Critical: [], Required: ["__RequestVerificationToken"], Spoils: [Spoil.MissingRequired, Spoil.BadCookies], Journey: true, Browser: true),
+        new("dashboard log out", "/account?handler=LogOut", ["POST"], c => [("sessionId", "fuzz-session"), ("__RequestVerificationToken", c.Antiforgery)],
+            Critical: [], Required: ["__RequestVerificationToken"], Spoils: [Spoil.MissingRequired, Spoil.BadCookies], Journey: true, Browser: true),
     ];
 
     /// <summary>An admin API operation with a JSON body that would succeed as it is; each request spoils it for sure.</summary>
