@@ -1,6 +1,7 @@
 using IdentityHub.Account;
 using IdentityHub.Admin;
 using IdentityHub.Consent;
+using IdentityHub.Enterprises;
 using IdentityHub.Federation;
 using IdentityHub.Hosting;
 using IdentityHub.IdentitySources;
@@ -18,6 +19,7 @@ builder.AddHubHosting()
     .AddIdentitySources()
     .AddSessions()
     .AddConsent()
+    .AddEnterprises()
     .AddLogin()
     .AddRegistry()
     .AddFederation()

@@ -61,7 +61,8 @@ public enum ClaimNaming
 public static class ClaimNames
 {
     public static IReadOnlyList<string> Standard { get; } =
-        ["given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email", "phone_number", "identity_number"];
+        ["given_name", "family_name", "birthdate", "gender", "birthplace", "birthcountry", "email", "phone_number", "identity_number",
+            "enterprise_id", "enterprise_name", "enterprise_role"];
 
     public static IReadOnlyDictionary<string, string> Custom { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -72,6 +73,9 @@ public static class ClaimNames
         ["birthplace"] = "place_of_birth",
         ["birthcountry"] = "country_of_birth",
         ["identity_number"] = "national_id",
+        ["enterprise_id"] = "company_tax_code",
+        ["enterprise_name"] = "company_name",
+        ["enterprise_role"] = "company_role",
     };
 
     public static string Name(string standard, ClaimNaming naming) =>
@@ -167,7 +171,25 @@ public static class TestPeople
     })
     { Acr = "eidas1", Amr = ["pwd"] };
 
-    public static IReadOnlyList<TestPerson> All { get; } = [AnNguyen, BinhTranNoNumber, ChiLe, IncompletePerson, UserInfoOnly, LowAssurance];
+    /// <summary>
+    /// Says she represents an enterprise, as a business portal's provider would: the hub believes it only from a source
+    /// registered for enterprises. Unknown to the hub's demo data, and so is her enterprise.
+    /// </summary>
+    public static TestPerson HoaDangForBusiness { get; } = new("hoa.dang", "Hoa Đặng Thị (director of Xưởng Gỗ Thử)", "mockbank-0007", new Dictionary<string, string>
+    {
+        ["given_name"] = "Hoa",
+        ["family_name"] = "Đặng Thị",
+        ["birthdate"] = "1982-09-12",
+        ["gender"] = "female",
+        ["birthplace"] = "46001",
+        ["birthcountry"] = "VN",
+        ["identity_number"] = "046182000555",
+        ["enterprise_id"] = "3301234567-002",
+        ["enterprise_name"] = "Xưởng Gỗ Thử — Chi nhánh Huế",
+        ["enterprise_role"] = "branch_director",
+    });
+
+    public static IReadOnlyList<TestPerson> All { get; } = [AnNguyen, BinhTranNoNumber, ChiLe, IncompletePerson, UserInfoOnly, LowAssurance, HoaDangForBusiness];
 
     public static TestPerson? Find(string? username) => All.FirstOrDefault(p => p.Username == username);
 }

@@ -39,6 +39,9 @@ public sealed record RelyingPartyRequest
 
     /// <summary><c>explicit</c> (default) or <c>implicit</c>.</summary>
     public string? Consent { get; init; }
+
+    /// <summary>True: only people acting for an enterprise may log in (the service must be allowed <c>enterprise</c>). Default false.</summary>
+    public bool? EnterpriseOnly { get; init; }
 }
 
 /// <summary>A relying service as stored. <see cref="ClientSecret"/> appears once: when the hub has just generated it.</summary>
@@ -58,6 +61,7 @@ public sealed record RelyingPartyResponse
     public required string SectorIdentifier { get; init; }
     public string? MinimumAcr { get; init; }
     public required string Consent { get; init; }
+    public required bool EnterpriseOnly { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientSecret { get; init; }

@@ -174,6 +174,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             SectorIdentifier = row.SectorIdentifier,
             MinimumAcr = row.MinimumAcr,
             Consent = row.Consent == ConsentMode.Implicit ? "implicit" : "explicit",
+            EnterpriseOnly = row.EnterpriseOnly,
             ClientSecret = secret,
         };
     }
@@ -326,13 +327,18 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
         {
             errors.Add("consent", "Must be 'explicit' or 'implicit'.");
         }
+        var enterpriseOnly = request.EnterpriseOnly ?? false;
+        if (enterpriseOnly && !scopes.Contains(ScopesAndClaims.Enterprise))
+        {
+            errors.Add("enterpriseOnly", "A service only for enterprises must be allowed the 'enterprise' scope, to ask whom the person acts for.");
+        }
 
         if (errors.Any)
         {
             return (errors, null);
         }
         return (errors, new Registration(clientId!, request.DisplayName!.Trim(), clientType, grantTypes, method, keys, jwksUri,
-            redirectUris, postLogoutUris, backchannel, scopes, sector!, request.MinimumAcr, consent == "implicit" ? ConsentMode.Implicit : ConsentMode.Explicit));
+            redirectUris, postLogoutUris, backchannel, scopes, sector!, request.MinimumAcr, consent == "implicit" ? ConsentMode.Implicit : ConsentMode.Explicit, enterpriseOnly));
     }
 
     private static List<Uri> ValidateUris(string field, IReadOnlyList<string>? values, bool allowHttp, ValidationErrors errors)
@@ -389,7 +395,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
 
     private sealed record Registration(
         string ClientId, string DisplayName, string ClientType, List<string> GrantTypes, string Method, JsonWebKeySet? Keys, Uri? JwksUri,
-        List<Uri> RedirectUris, List<Uri> PostLogoutUris, Uri? BackchannelLogoutUri, List<string> Scopes, string Sector, string? MinimumAcr, ConsentMode Consent)
+        List<Uri> RedirectUris, List<Uri> PostLogoutUris, Uri? BackchannelLogoutUri, List<string> Scopes, string Sector, string? MinimumAcr, ConsentMode Consent, bool EnterpriseOnly)
     {
         public bool UsesSecret => Method is "client_secret_basic" or "client_secret_post";
 
@@ -431,6 +437,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             row.SectorIdentifier = Sector;
             row.MinimumAcr = MinimumAcr;
             row.Consent = Consent;
+            row.EnterpriseOnly = EnterpriseOnly;
             row.BackchannelLogoutUri = BackchannelLogoutUri;
             row.TokenEndpointAuthMethod = Method;
             row.JwksUri = JwksUri;

@@ -17,6 +17,9 @@ internal static class DemoSeed
     public const string DemoPassword = "Demo-Passw0rd!";
     public const string DemoEnterpriseId = "0101234567";
 
+    /// <summary>The sample service's scopes (CONTRACT section 7).</summary>
+    private static readonly string[] SampleScopes = ["openid", "profile", "birth", "email", "enterprise", "offline_access"];
+
     /// <summary>The demo administrator's authenticator key (CONTRACT section 7; Development only, printed in the README).</summary>
     public const string DemoAdminTotpKey = "JBSWY3DPEHPK3PXP";
 
@@ -39,8 +42,17 @@ internal static class DemoSeed
                 RedirectUris = { new Uri("http://localhost:5090/signin-oidc") },
                 PostLogoutRedirectUris = { new Uri("http://localhost:5090/signout-callback-oidc") },
             };
-            ClientPermissions.Grant(descriptor, ["authorization_code", "refresh_token"], ["openid", "profile", "birth", "email", "offline_access"]);
+            ClientPermissions.Grant(descriptor, ["authorization_code", "refresh_token"], SampleScopes);
             await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        else if (await applications.FindByClientIdAsync(SampleClientId, cancellationToken) is { } existing
+            && !await applications.HasPermissionAsync(existing, Permissions.Prefixes.Scope + ScopesAndClaims.Enterprise, cancellationToken))
+        {
+            // A demo database made before the sample service could ask whom the person acts for.
+            var descriptor = new OpenIddictApplicationDescriptor();
+            await applications.PopulateAsync(descriptor, existing, cancellationToken);
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + ScopesAndClaims.Enterprise);
+            await applications.UpdateAsync(existing, descriptor, cancellationToken);
         }
         if (!await db.RelyingParties.AnyAsync(r => r.ClientId == SampleClientId, cancellationToken))
         {
@@ -123,7 +135,7 @@ internal static class DemoSeed
         }
         if (!await db.Representatives.AnyAsync(r => r.EnterpriseId == DemoEnterpriseId && r.PersonId == director, cancellationToken))
         {
-            db.Representatives.Add(new Representative { EnterpriseId = DemoEnterpriseId, PersonId = director, Role = "Giám đốc", CreatedAt = now });
+            db.Representatives.Add(new Representative { EnterpriseId = DemoEnterpriseId, PersonId = director, Role = "legal_representative", CreatedAt = now });
         }
         await db.SaveChangesAsync(cancellationToken);
     }

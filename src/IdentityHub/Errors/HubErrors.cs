@@ -34,6 +34,10 @@ public static class HubErrors
     public static readonly HubError LoginRequired = new(OAuth.LoginRequired, OAuth.LoginRequired, StatusCodes.Status400BadRequest, "Error.login_required");
     public static readonly HubError ConsentRequired = new(OAuth.ConsentRequired, OAuth.ConsentRequired, StatusCodes.Status400BadRequest, "Error.consent_required");
     public static readonly HubError ConsentDeclined = new("consent_declined", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.consent_declined");
+    public static readonly HubError InteractionRequired = new(OAuth.InteractionRequired, OAuth.InteractionRequired, StatusCodes.Status400BadRequest, "Error.interaction_required");
+
+    // A service only for enterprises, and a person who represents none (docs/design.md, "Acting for an enterprise").
+    public static readonly HubError NoEnterprise = new("no_enterprise", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.no_enterprise");
     public static readonly HubError NoSourceForLevel = new("no_source_for_level", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.no_source_for_level");
     public static readonly HubError Cancelled = new("cancelled", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.cancelled");
     public static readonly HubError JourneyExpired = new("journey_expired", OAuth.AccessDenied, StatusCodes.Status400BadRequest, "Error.journey_expired");
@@ -53,7 +57,7 @@ public static class HubErrors
     [
         InvalidRequest, InvalidClient, UnauthorizedClient, InvalidScope, UnsupportedResponseType, RequestNotSupported, RequestUriNotSupported,
         InvalidGrant, InvalidToken, InsufficientScope,
-        AccessDenied, LoginRequired, ConsentRequired, ConsentDeclined, NoSourceForLevel, Cancelled, JourneyExpired, StepOutOfOrder, SourceUnavailable, InvalidCallback,
+        AccessDenied, LoginRequired, ConsentRequired, ConsentDeclined, InteractionRequired, NoEnterprise, NoSourceForLevel, Cancelled, JourneyExpired, StepOutOfOrder, SourceUnavailable, InvalidCallback,
         IncompleteIdentity, InsufficientAssurance, IdentityConflict,
         TooManyRequests, ServerError,
     ];

@@ -7,21 +7,30 @@ namespace IdentityHub.IdentitySources;
 /// <summary>Which identity sources a login may be offered: enabled, and able to reach the level asked.</summary>
 public sealed class SourceCatalog(HubDbContext db)
 {
-    public async Task<IReadOnlyList<IdentitySource>> OfferedAsync(string? askedAcr, CancellationToken cancellationToken)
+    /// <param name="forEnterprises">
+    /// The service serves only people acting for an enterprise: only sources that can authenticate representatives
+    /// are offered, those registered for enterprises, and the registry when it records any representative.
+    /// </param>
+    public async Task<IReadOnlyList<IdentitySource>> OfferedAsync(string? askedAcr, CancellationToken cancellationToken, bool forEnterprises = false)
     {
         var enabled = await db.IdentitySources.AsNoTracking().Where(s => s.Enabled).ToListAsync(cancellationToken);
+        var registryRepresents = forEnterprises && await db.Representatives.AnyAsync(cancellationToken);
         return [.. enabled
-            .Where(s => AssuranceLevels.Satisfies(Reachable(s), askedAcr))
+            .Where(s => AssuranceLevels.Satisfies(Reachable(s), askedAcr) && (!forEnterprises || Represents(s, registryRepresents)))
             .OrderBy(s => s.Kind)
             .ThenBy(s => s.DisplayName, StringComparer.CurrentCulture)];
     }
 
-    /// <summary>The source <paramref name="id"/> if it may be offered for <paramref name="askedAcr"/>; null otherwise.</summary>
-    public async Task<IdentitySource?> FindOfferedAsync(string id, string? askedAcr, CancellationToken cancellationToken) =>
+    /// <summary>The source <paramref name="id"/> if it may be offered for <paramref name="askedAcr"/> (and <paramref name="forEnterprises"/>); null otherwise.</summary>
+    public async Task<IdentitySource?> FindOfferedAsync(string id, string? askedAcr, CancellationToken cancellationToken, bool forEnterprises = false) =>
         await db.IdentitySources.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.Enabled, cancellationToken) is { } source
             && AssuranceLevels.Satisfies(Reachable(source), askedAcr)
+            && (!forEnterprises || Represents(source, source.Kind == IdentitySourceKind.Registry && await db.Representatives.AnyAsync(cancellationToken)))
             ? source
             : null;
+
+    private static bool Represents(IdentitySource source, bool registryRepresents) =>
+        source.Subjects != SourceSubjects.Individuals && (source.Kind != IdentitySourceKind.Registry || registryRepresents);
 
     /// <summary>
     /// The registry reaches its registered level with a second factor, and never more than that: a password with an

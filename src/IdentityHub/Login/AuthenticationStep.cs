@@ -1,4 +1,4 @@
-using IdentityHub.Consent;
+using IdentityHub.Enterprises;
 using IdentityHub.Errors;
 using IdentityHub.IdentitySources;
 using IdentityHub.Sessions;
@@ -81,19 +81,21 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
 
         // The session's row exists before the journey names it, and the browser gets it only once the journey is
         // claimed: of two submissions racing here, one logs the person in and the other follows it.
+        // What the source asserted of the person's mandates stays with the session, for every service that asks
+        // whom the person acts for (docs/design.md, "Acting for an enterprise").
+        var asserted = Representations.Serialize(identity.Enterprises.Select(e => new AssertedRepresentation(e.EnterpriseId, e.Name, e.Role)));
         var session = await sessions.CreateAsync(person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt,
-            identity.UpstreamIdToken, cancellationToken);
-        // The service learns nothing before the person agrees, when it asks for consent (docs/design.md, "Consent").
+            identity.UpstreamIdToken, cancellationToken, asserted);
+        // The service learns nothing before the person says whom they act for and agrees, when it asks (docs/design.md, "Consent").
         var journey = pending.Journey;
-        var consent = await journeys.NeedsConsentAsync(person.Id, journey.ClientId, journey.ConsentItems is { } items ? ConsentItems.Split(items) : null,
-            journey.PromptConsent, cancellationToken);
-        if (await journeys.EndAuthenticationAsync(http, journey, session.Id, null, null, cancellationToken, consent ? LoginStep.Consent : LoginStep.Resume) is { } elsewhere)
+        var next = await journeys.StepAfterAuthenticationAsync(journey, person.Id, cancellationToken);
+        if (await journeys.EndAuthenticationAsync(http, journey, session.Id, null, null, cancellationToken, next) is { } elsewhere)
         {
             await sessions.DiscardAsync(session, cancellationToken);
             return elsewhere;
         }
         await sessions.SignInAsync(http, session, cancellationToken);
-        return consent ? LoginJourneys.ConsentUrl(journey.Id) : LoginJourneys.ResumeUrl(journey);
+        return LoginJourneys.StepUrl(journey, next);
     }
 
     /// <summary>
@@ -126,7 +128,7 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     public static string ErrorUrl(HubError error) => LoginJourneys.ErrorUrl(error);
 
     private async Task<IdentitySource?> OfferedAsync(LoginJourney journey, string sourceId, IdentitySourceKind kind, CancellationToken cancellationToken) =>
-        await catalog.FindOfferedAsync(sourceId, journey.AskedAcr, cancellationToken) is { } source && source.Kind == kind ? source : null;
+        await catalog.FindOfferedAsync(sourceId, journey.AskedAcr, cancellationToken, journey.EnterpriseOnly) is { } source && source.Kind == kind ? source : null;
 }
 
 /// <summary>A journey waiting for an identity from one offered source, as that source may see it.</summary>

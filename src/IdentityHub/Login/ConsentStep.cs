@@ -27,7 +27,9 @@ public sealed class ConsentStep(HubDbContext db, LoginJourneys journeys, HubSess
                 "The session ended before the person agreed.", cancellationToken) ?? LoginJourneys.ResumeUrl(journey));
         }
         var service = await consents.ServiceNameAsync(journey.ClientId, cancellationToken);
-        return new ConsentVisit(new PendingConsent(journey, session.PersonId, service, ConsentItems.Split(journey.ConsentItems)), null);
+        // Agreed to as the page shows it: acting for an enterprise, or as themselves (nothing of an enterprise then).
+        var items = LoginJourneys.ConsentItemsOf(journey, asAnIndividual: journey.ActingForId is null) ?? [];
+        return new ConsentVisit(new PendingConsent(journey, session.PersonId, service, items, journey.ActingForName), null);
     }
 
     /// <summary><c>Continue</c>: the agreement is recorded and the login goes on to the service.</summary>
@@ -53,12 +55,13 @@ public sealed class ConsentStep(HubDbContext db, LoginJourneys journeys, HubSess
 /// <summary>A journey at its consent step: who agrees, to which service, to what.</summary>
 public sealed class PendingConsent
 {
-    internal PendingConsent(LoginJourney journey, Guid personId, string serviceName, IReadOnlyList<string> items)
+    internal PendingConsent(LoginJourney journey, Guid personId, string serviceName, IReadOnlyList<string> items, string? actingFor)
     {
         Journey = journey;
         PersonId = personId;
         ServiceName = serviceName;
         Items = items;
+        ActingFor = actingFor;
     }
 
     internal LoginJourney Journey { get; }
@@ -69,6 +72,9 @@ public sealed class PendingConsent
 
     /// <summary>Claim names (and <c>offline_access</c>) the service will receive, for the page to put in plain words.</summary>
     public IReadOnlyList<string> Items { get; }
+
+    /// <summary>The name of the enterprise the person acts for in this login; null as an individual.</summary>
+    public string? ActingFor { get; }
 }
 
 /// <summary>The consent page's visit: the pending consent, or where to send the browser instead.</summary>

@@ -59,6 +59,21 @@ public sealed class LoginJourney
     /// <summary><c>prompt=consent</c>: the consent page is shown even when an earlier consent covers the items.</summary>
     public bool PromptConsent { get; set; }
 
+    /// <summary>The service asks for <c>enterprise</c>: the person says whom they act for (the acting-for page).</summary>
+    public bool AsksEnterprise { get; set; }
+
+    /// <summary>The service serves only people acting for an enterprise: no "as an individual", and none to choose is <c>access_denied</c>.</summary>
+    public bool EnterpriseOnly { get; set; }
+
+    /// <summary>
+    /// The enterprise chosen on the acting-for page (its tax code, name, the person's role and who vouched); all null
+    /// when the person acts as themselves or was not asked.
+    /// </summary>
+    public string? ActingForId { get; set; }
+    public string? ActingForName { get; set; }
+    public string? ActingForRole { get; set; }
+    public string? ActingForSource { get; set; }
+
     /// <summary>Where the journey stands: the only step whose page or callback it accepts.</summary>
     public LoginStep Step { get; set; } = LoginStep.Authenticate;
 
@@ -79,6 +94,12 @@ public enum LoginStep
 {
     /// <summary>Choosing an identity source and proving who one is there, until a source hands over an identity.</summary>
     Authenticate,
+
+    /// <summary>
+    /// The person is authenticated (the journey names the session) and says whom they act for: themselves, or one of
+    /// the enterprises they represent (the acting-for page; only when the service asks for <c>enterprise</c>).
+    /// </summary>
+    ActingFor,
 
     /// <summary>
     /// The person is authenticated (the journey names the session) and is asked to agree to what the service will
@@ -108,6 +129,10 @@ internal sealed class LoginJourneyConfiguration : IEntityTypeConfiguration<Login
         builder.Property(j => j.LoginHint).HasMaxLength(LoginJourney.LoginHintMaxLength);
         builder.Property(j => j.ReturnPath).HasMaxLength(200);
         builder.Property(j => j.ConsentItems).HasMaxLength(IdentityHub.Consent.ConsentItems.MaxLength);
+        builder.Property(j => j.ActingForId).HasMaxLength(14);
+        builder.Property(j => j.ActingForName).HasMaxLength(300);
+        builder.Property(j => j.ActingForRole).HasMaxLength(100);
+        builder.Property(j => j.ActingForSource).HasMaxLength(64);
         builder.Property(j => j.Error).HasMaxLength(64);
         builder.Property(j => j.ErrorDescription).HasMaxLength(500);
         builder.HasIndex(j => j.ExpiresAt);

@@ -41,7 +41,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             {
                 // The hand-off checked the level; the request it resumes is checked again, whatever came in between.
                 return AssuranceLevels.Satisfies(finished.Acr, request.AskedAcr)
-                    ? new LoginDecision.SignIn(finished)
+                    ? new LoginDecision.SignIn(finished, ended.ActingFor)
                     : new LoginDecision.Refuse(HubErrors.InsufficientAssurance, $"The identity source reached {finished.Acr}, below the level asked ({request.AskedAcr}).");
             }
         }
@@ -50,6 +50,17 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         if (current is not null && !request.ForceAuthentication && !TooOld(current, request.MaxAge)
             && AssuranceLevels.Satisfies(current.Acr, request.AskedAcr))
         {
+            if (request.AsksEnterprise)
+            {
+                // Whom the person acts for is asked at every login that wants it: the session offers the last choice first.
+                if (request.PromptNone)
+                {
+                    return new LoginDecision.Refuse(HubErrors.InteractionRequired, "The person must say whom they act for.");
+                }
+                LocalizationSetup.RememberUiLocales(http, request.UiLocales);
+                var choosing = await StartAsync(http, request, returnPath: null, cancellationToken, current.Id);
+                return new LoginDecision.Redirect(ActingForUrl(choosing.Id));
+            }
             if (!await NeedsConsentAsync(current.PersonId, request.ClientId, request.ConsentItems, request.PromptConsent, cancellationToken))
             {
                 return new LoginDecision.SignIn(current);
@@ -64,10 +75,13 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             return new LoginDecision.Redirect(ConsentUrl(asking.Id));
         }
 
-        var offered = await catalog.OfferedAsync(request.AskedAcr, cancellationToken);
+        var offered = await catalog.OfferedAsync(request.AskedAcr, cancellationToken, request.EnterpriseOnly);
         if (offered.Count == 0)
         {
-            return new LoginDecision.Refuse(HubErrors.NoSourceForLevel,
+            return request.EnterpriseOnly
+                ? new LoginDecision.Refuse(HubErrors.NoSourceForLevel,
+                    $"No identity source available to this service can authenticate people acting for an enterprise at the level asked ({request.AskedAcr ?? "any"}).")
+                : new LoginDecision.Refuse(HubErrors.NoSourceForLevel,
                 $"No identity source available to this service can reach the level of assurance asked ({request.AskedAcr}).");
         }
         if (request.PromptNone)
@@ -142,7 +156,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 
     /// <summary>The sources the person may choose from for this journey, each with the address of its first page.</summary>
     public async Task<IReadOnlyList<SourceChoice>> ChoicesAsync(LoginJourney journey, CancellationToken cancellationToken) =>
-        [.. (await catalog.OfferedAsync(journey.AskedAcr, cancellationToken)).Select(s => new SourceChoice(s.DisplayName, SourceUrl(s, journey.Id)))];
+        [.. (await catalog.OfferedAsync(journey.AskedAcr, cancellationToken, journey.EnterpriseOnly)).Select(s => new SourceChoice(s.DisplayName, SourceUrl(s, journey.Id)))];
 
     /// <summary>
     /// Ends a journey that is still at <see cref="LoginStep.Authenticate"/>, with a session or an error, in one
@@ -175,6 +189,54 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     }
 
     /// <summary>
+    /// Moves a journey from <see cref="LoginStep.ActingFor"/> to <paramref name="next"/> with the person's choice
+    /// (null: as an individual), in one conditional update: null for the one request that moved it, else where its
+    /// browser goes.
+    /// </summary>
+    internal async Task<string?> ChooseActingForAsync(HttpContext http, LoginJourney journey, LoginStep next, Enterprises.ActingFor? choice, CancellationToken cancellationToken)
+    {
+        var binding = BindingOf(http, create: false);
+        var now = time.GetUtcNow();
+        var (id, name, role, source) = (choice?.EnterpriseId, choice?.Name, choice?.Role, choice?.Source);
+        var moved = await db.LoginJourneys
+            .Where(j => j.Id == journey.Id && j.BrowserBinding == binding && j.Step == LoginStep.ActingFor && j.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Step, next)
+                .SetProperty(j => j.ActingForId, id)
+                .SetProperty(j => j.ActingForName, name)
+                .SetProperty(j => j.ActingForRole, role)
+                .SetProperty(j => j.ActingForSource, source), cancellationToken);
+        return moved == 1 ? null : (await FindAsync(http, journey.Id, LoginStep.ActingFor, cancellationToken)).Elsewhere;
+    }
+
+    /// <summary>The step after a source vouched for the person: whom they act for, if the service asks; else consent, if needed; else the service.</summary>
+    internal async Task<LoginStep> StepAfterAuthenticationAsync(LoginJourney journey, Guid personId, CancellationToken cancellationToken) =>
+        journey.AsksEnterprise ? LoginStep.ActingFor : await StepAfterActingForAsync(journey, personId, cancellationToken);
+
+    /// <summary>
+    /// The step after the acting-for page: consent, if the service asks for it and nothing remembered covers what it
+    /// will receive (nothing of an enterprise for a person acting as an individual); else the service.
+    /// </summary>
+    internal async Task<LoginStep> StepAfterActingForAsync(LoginJourney journey, Guid personId, CancellationToken cancellationToken, bool asAnIndividual = false) =>
+        await NeedsConsentAsync(personId, journey.ClientId, ConsentItemsOf(journey, asAnIndividual), journey.PromptConsent, cancellationToken)
+            ? LoginStep.Consent
+            : LoginStep.Resume;
+
+    /// <summary>What the person agrees to in this journey: the service's items, without the enterprise's when they act as themselves.</summary>
+    internal static IReadOnlyList<string>? ConsentItemsOf(LoginJourney journey, bool asAnIndividual) =>
+        journey.ConsentItems is not { } items ? null
+        : asAnIndividual ? [.. ConsentItems.Split(items).Where(i => !ScopesAndClaims.EnterpriseClaims.Contains(i))]
+        : ConsentItems.Split(items);
+
+    /// <summary>The page of <paramref name="step"/> for the journey (the authorization request, resumed, once it has ended).</summary>
+    public static string StepUrl(LoginJourney journey, LoginStep step) => step switch
+    {
+        LoginStep.ActingFor => ActingForUrl(journey.Id),
+        LoginStep.Consent => ConsentUrl(journey.Id),
+        _ => ResumeUrl(journey),
+    };
+
+    /// <summary>
     /// The person must agree before the service receives <paramref name="items"/>: the service asks for consent
     /// (items not null) and either <c>prompt=consent</c> or no earlier consent covers them (docs/design.md, "Consent").
     /// </summary>
@@ -196,6 +258,9 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     /// <summary>The chooser of the journey, with a notice when the service named a source that cannot be offered.</summary>
     public static string ChooserUrl(string journeyId, bool unknownSource = false) =>
         $"/login/{Uri.EscapeDataString(journeyId)}" + (unknownSource ? "?notice=unknown_source" : "");
+
+    /// <summary>The acting-for page of the journey.</summary>
+    public static string ActingForUrl(string journeyId) => $"/acting-for/{Uri.EscapeDataString(journeyId)}";
 
     /// <summary>The consent page of the journey.</summary>
     public static string ConsentUrl(string journeyId) => $"/consent/{Uri.EscapeDataString(journeyId)}";
@@ -219,7 +284,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         $"/error/{error.Code}" + (journeyId is null ? "" : $"?journey={Uri.EscapeDataString(journeyId)}");
 
     /// <param name="returnPath">The hub page the journey is for; null for a service's authorization request.</param>
-    /// <param name="signedIn">A session already good enough: the journey starts at <see cref="LoginStep.Consent"/>.</param>
+    /// <param name="signedIn">A session already good enough: the journey starts at <see cref="LoginStep.ActingFor"/> or <see cref="LoginStep.Consent"/>.</param>
     private async Task<LoginJourney> StartAsync(HttpContext http, LoginRequest request, string? returnPath, CancellationToken cancellationToken, string? signedIn = null)
     {
         var now = time.GetUtcNow();
@@ -236,7 +301,9 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
             ReturnPath = returnPath,
             ConsentItems = request.ConsentItems is { } items ? ConsentItems.Join(items) : null,
             PromptConsent = request.PromptConsent,
-            Step = signedIn is null ? LoginStep.Authenticate : LoginStep.Consent,
+            AsksEnterprise = request.AsksEnterprise,
+            EnterpriseOnly = request.EnterpriseOnly,
+            Step = signedIn is null ? LoginStep.Authenticate : request.AsksEnterprise ? LoginStep.ActingFor : LoginStep.Consent,
             SessionId = signedIn,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,
@@ -286,13 +353,18 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         {
             return null;
         }
-        var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.SessionId, j.Error, j.ErrorDescription, j.ReturnPath }).SingleAsync(cancellationToken);
+        var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id)
+            .Select(j => new { j.SessionId, j.Error, j.ErrorDescription, j.ReturnPath, j.ActingForId, j.ActingForName, j.ActingForRole, j.ActingForSource })
+            .SingleAsync(cancellationToken);
         if (ended.Error is not null)
         {
-            return new EndedJourney(null, ended.Error, ended.ErrorDescription, ended.ReturnPath);
+            return new EndedJourney(null, ended.Error, ended.ErrorDescription, ended.ReturnPath, null);
         }
         var session = ended.SessionId is null ? null : await sessions.FindActiveAsync(ended.SessionId, cancellationToken);
-        return session is null ? null : new EndedJourney(session, null, null, ended.ReturnPath);
+        var actingFor = ended is { ActingForId: { } enterprise, ActingForName: { } name, ActingForSource: { } source }
+            ? new Enterprises.ActingFor(enterprise, name, ended.ActingForRole, source)
+            : null;
+        return session is null ? null : new EndedJourney(session, null, null, ended.ReturnPath, actingFor);
     }
 
     private static string? BindingOf(HttpContext http, bool create)
@@ -318,7 +390,7 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
 
     private static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
-    private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription, string? ReturnPath);
+    private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription, string? ReturnPath, Enterprises.ActingFor? ActingFor);
 }
 
 /// <summary>A hub page's visitor: who is signed in, or where the browser goes to log in first.</summary>

@@ -22,6 +22,8 @@ namespace IdentityHub.Login;
 /// service is registered <c>consent: implicit</c> and no agreement is asked.
 /// </param>
 /// <param name="PromptConsent"><c>prompt=consent</c>: the person agrees again, even to what they agreed to before.</param>
+/// <param name="AsksEnterprise">The service asks for <c>enterprise</c> (and is allowed it): the person says whom they act for.</param>
+/// <param name="EnterpriseOnly">The service serves only people acting for an enterprise.</param>
 public sealed record LoginRequest(
     string ClientId,
     string? AskedAcr,
@@ -34,7 +36,9 @@ public sealed record LoginRequest(
     string? ResumedJourney,
     string Query,
     IReadOnlyList<string>? ConsentItems = null,
-    bool PromptConsent = false);
+    bool PromptConsent = false,
+    bool AsksEnterprise = false,
+    bool EnterpriseOnly = false);
 
 /// <summary>What the authorization endpoint does with a request: sign the person in, send the browser on, or refuse.</summary>
 public abstract record LoginDecision
@@ -43,8 +47,11 @@ public abstract record LoginDecision
     {
     }
 
-    /// <summary>The person is authenticated well enough: issue the code for this session.</summary>
-    public sealed record SignIn(HubSession Session) : LoginDecision;
+    /// <summary>
+    /// The person is authenticated well enough: issue the code for this session, acting for
+    /// <paramref name="ActingFor"/> (null: as an individual, or the service did not ask).
+    /// </summary>
+    public sealed record SignIn(HubSession Session, Enterprises.ActingFor? ActingFor = null) : LoginDecision;
 
     /// <summary>The person has a step to go through first (the chooser, a source's page).</summary>
     public sealed record Redirect(string Url) : LoginDecision;

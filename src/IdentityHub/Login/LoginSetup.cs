@@ -10,6 +10,7 @@ internal static class LoginSetup
         builder.Services.AddScoped<LoginJourneys>();
         builder.Services.AddScoped<AuthenticationStep>();
         builder.Services.AddScoped<ConsentStep>();
+        builder.Services.AddScoped<ActingForStep>();
         builder.Services.AddScoped<IExpiredRecords, ExpiredJourneys>();
         return builder;
     }

@@ -26,36 +26,50 @@ internal static class AuthorizeEndpoint
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         // One read of the service's own settings serves the assurance check and the sector of its subjects.
         var service = await db.RelyingParties.AsNoTracking().Where(r => r.ClientId == request.ClientId)
-            .Select(r => new { r.MinimumAcr, r.SectorIdentifier, r.Consent }).FirstOrDefaultAsync(cancellationToken);
+            .Select(r => new { r.MinimumAcr, r.SectorIdentifier, r.Consent, r.EnterpriseOnly }).FirstOrDefaultAsync(cancellationToken);
         // acr_values and an essential acr in the claims parameter ask alike (docs/integration.md, "Levels of
         // assurance"); the JSON was checked when the request was validated.
         var essential = AssuranceLevels.EssentialAcrValues((string?)request[Parameters.Claims]) ?? [];
         var asked = AssuranceLevels.Asked(string.Join(' ', [request.AcrValues ?? "", .. essential]), service?.MinimumAcr);
 
+        // An enterprise-only service is registered for the enterprise claims: it gets them whether or not it asked,
+        // and everything downstream (consent, claims, history) sees the scope (docs/integration.md, "Enterprises").
+        var enterpriseOnly = service?.EnterpriseOnly == true;
+        if (enterpriseOnly && !request.HasScope(ScopesAndClaims.Enterprise))
+        {
+            request.Scope = string.Join(' ', request.GetScopes().Add(ScopesAndClaims.Enterprise));
+        }
         // A service without its row of the hub's is a bug elsewhere; asking consent is the safe side.
         var consent = service?.Consent == ConsentMode.Implicit ? null : await issuance.ConsentItemsAsync(request, cancellationToken);
 
         var decision = await journeys.DecideAsync(http, new LoginRequest(
             request.ClientId!, asked, request.HasPromptValue(PromptValues.None), request.HasPromptValue(PromptValues.Login), request.MaxAge,
             (string?)request[IdpHintParameter], request.UiLocales, request.LoginHint, (string?)request[LoginJourneys.ResumeParameter], OriginalQuery(request),
-            consent, request.HasPromptValue(PromptValues.Consent)), cancellationToken);
+            consent, request.HasPromptValue(PromptValues.Consent),
+            AsksEnterprise: request.HasScope(ScopesAndClaims.Enterprise), EnterpriseOnly: enterpriseOnly), cancellationToken);
         return decision switch
         {
             LoginDecision.SignIn signIn when !await HintNamesAsync(http, db, request, signIn.Session, cancellationToken)
                 => Refuse(HubErrors.LoginRequired, "The ID token hint names another person than the one signed in."),
-            LoginDecision.SignIn signIn => await SignInAsync(request, signIn.Session, service?.SectorIdentifier, issuance, sessions, cancellationToken),
+            LoginDecision.SignIn { ActingFor: null } when enterpriseOnly
+                => Refuse(HubErrors.NoEnterprise, "The service serves only people acting for an enterprise."),
+            LoginDecision.SignIn signIn => await SignInAsync(request, signIn, service?.SectorIdentifier, issuance, sessions, cancellationToken),
             LoginDecision.Redirect redirect => Results.Redirect(redirect.Url),
             LoginDecision.Refuse refuse => Refuse(refuse.Error, refuse.Description),
             _ => throw new InvalidOperationException($"Unknown login decision {decision}."),
         };
     }
 
-    private static async Task<IResult> SignInAsync(OpenIddictRequest request, HubSession session, string? sector, ClaimsIssuance issuance, HubSessions sessions, CancellationToken cancellationToken)
+    private static async Task<IResult> SignInAsync(OpenIddictRequest request, LoginDecision.SignIn signIn, string? sector, ClaimsIssuance issuance, HubSessions sessions,
+        CancellationToken cancellationToken)
     {
-        var principal = await issuance.CreatePrincipalAsync(request, session, sector, cancellationToken);
+        var (session, actingFor) = (signIn.Session, signIn.ActingFor);
+        var principal = await issuance.CreatePrincipalAsync(request, session, sector, actingFor, cancellationToken);
         // Logout tells every service of the session, by the subject it knows (docs/integration.md, "Logout"); the
-        // person's history shows what it received.
-        await sessions.RecordSignInAsync(session, request.ClientId!, principal.GetClaim(Claims.Subject)!, ClaimsIssuance.Released(principal), cancellationToken);
+        // person's history shows what it received, and for whom they acted.
+        var forEnterprise = actingFor is not null && request.HasScope(ScopesAndClaims.Enterprise) ? actingFor : null;
+        await sessions.RecordSignInAsync(session, request.ClientId!, principal.GetClaim(Claims.Subject)!, ClaimsIssuance.Released(principal), cancellationToken,
+            forEnterprise?.EnterpriseId, forEnterprise?.Name);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using IdentityHub.Data;
+using IdentityHub.Enterprises;
 using IdentityHub.Sessions;
 using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +21,9 @@ namespace IdentityHub.Protocol;
 internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects, IOpenIddictApplicationManager applications, TimeProvider time)
 {
     /// <param name="sectorIdentifier">The service's registered sector; null for a client registered without one.</param>
-    public async Task<ClaimsPrincipal> CreatePrincipalAsync(OpenIddictRequest request, HubSession session, string? sectorIdentifier, CancellationToken cancellationToken)
+    /// <param name="actingFor">The enterprise the person chose to act for; null as an individual (docs/design.md, "Acting for an enterprise").</param>
+    public async Task<ClaimsPrincipal> CreatePrincipalAsync(OpenIddictRequest request, HubSession session, string? sectorIdentifier, ActingFor? actingFor,
+        CancellationToken cancellationToken)
     {
         var person = await db.People.AsNoTracking().SingleAsync(p => p.Id == session.PersonId, cancellationToken);
         var sector = sectorIdentifier ?? (Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var uri) ? uri.Host : request.ClientId!);
@@ -55,6 +58,16 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         {
             identity.SetClaim(ClaimsRequest.UserInfoClaimType, string.Join(' ', forUserInfo));
         }
+        // sub stays the person's: the enterprise is said beside it, and only to a service that asked for it.
+        if (actingFor is not null && scopes.Contains(ScopesAndClaims.Enterprise))
+        {
+            var enterprise = EnterpriseClaims(actingFor);
+            foreach (var (type, value) in enterprise)
+            {
+                identity.SetClaim(type, value);
+            }
+            identity.SetClaim(ClaimsRequest.ActingForClaimType, JsonSerializer.Serialize(enterprise));
+        }
         identity.SetScopes(scopes);
         identity.SetDestinations(Destinations);
         return new ClaimsPrincipal(identity);
@@ -85,6 +98,22 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
             .Where(ScopesAndClaims.PersonalClaims.Contains)
             .Distinct(StringComparer.Ordinal)];
 
+    /// <summary>The <c>enterprise</c> scope's claims for <paramref name="actingFor"/> (no role claim when none is known).</summary>
+    public static Dictionary<string, string> EnterpriseClaims(ActingFor actingFor)
+    {
+        var claims = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [HubClaims.EnterpriseId] = actingFor.EnterpriseId,
+            [HubClaims.EnterpriseName] = actingFor.Name,
+            [HubClaims.EnterpriseSource] = actingFor.Source,
+        };
+        if (actingFor.Role is { } role)
+        {
+            claims[HubClaims.EnterpriseRole] = role;
+        }
+        return claims;
+    }
+
     /// <summary>The scopes the service is registered for; <c>openid</c> is always among them.</summary>
     private async Task<HashSet<string>> AllowedScopesAsync(string clientId, CancellationToken cancellationToken)
     {
@@ -111,7 +140,7 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
     {
         Claims.Subject or Claims.AuthenticationContextReference or HubClaims.IdentitySource
             => [OpenIddictConstants.Destinations.AccessToken, OpenIddictConstants.Destinations.IdentityToken],
-        ClaimsRequest.UserInfoClaimType => [OpenIddictConstants.Destinations.AccessToken],
+        ClaimsRequest.UserInfoClaimType or ClaimsRequest.ActingForClaimType => [OpenIddictConstants.Destinations.AccessToken],
         _ => [OpenIddictConstants.Destinations.IdentityToken],
     };
 }

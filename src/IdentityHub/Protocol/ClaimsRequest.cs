@@ -28,6 +28,16 @@ internal static class ClaimsRequest
     public const string UserInfoProperty = "userinfo_claims";
 
     /// <summary>
+    /// Carries the enterprise the person acts for (its <c>enterprise_*</c> claims, as a JSON object) from the
+    /// authorization request to each access token's row, as <see cref="UserInfoClaimType"/> does: userinfo answers
+    /// with it, and no token a service receives carries it twice.
+    /// </summary>
+    public const string ActingForClaimType = ProtocolHandlers.KeepHubInternalsOutOfTokens.HubPrefix + "acting_for";
+
+    /// <summary>The property of an access token's row holding <see cref="ActingForClaimType"/>'s object.</summary>
+    public const string ActingForProperty = "acting_for";
+
+    /// <summary>
     /// The names of the claims the parameter asks for in <paramref name="member"/>, whatever each one's value (null,
     /// <c>essential</c>, <c>values</c>): the hub releases what the service is allowed and the record has, and an
     /// essential claim it cannot give does not fail the request (Core 5.5.1). The JSON was checked when the request was
@@ -53,23 +63,33 @@ internal static class ClaimsRequest
         }
     }
 
-    /// <summary>The claims granted for userinfo with the access token <paramref name="principal"/> describes.</summary>
-    public static async Task<IReadOnlyList<string>> ForUserInfoAsync(IOpenIddictTokenManager tokens, System.Security.Claims.ClaimsPrincipal principal, CancellationToken cancellationToken)
+    /// <summary>
+    /// The claims granted for userinfo with the access token <paramref name="principal"/> describes, and the
+    /// enterprise claims of whom the person acts for (empty when none).
+    /// </summary>
+    public static async Task<(IReadOnlyList<string> Requested, IReadOnlyDictionary<string, string> Enterprise)> ForUserInfoAsync(IOpenIddictTokenManager tokens,
+        System.Security.Claims.ClaimsPrincipal principal, CancellationToken cancellationToken)
     {
         // The row was read moments ago to check the token is still valid: this finds it in the request's context.
-        if (principal.GetTokenId() is not { } id || await tokens.FindByIdAsync(id, cancellationToken) is not { } token
-            || !(await tokens.GetPropertiesAsync(token, cancellationToken)).TryGetValue(UserInfoProperty, out var names)
-            || names.ValueKind != JsonValueKind.Array)
+        if (principal.GetTokenId() is not { } id || await tokens.FindByIdAsync(id, cancellationToken) is not { } token)
         {
-            return [];
+            return ([], new Dictionary<string, string>());
         }
-        return [.. names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!)];
+        var properties = await tokens.GetPropertiesAsync(token, cancellationToken);
+        IReadOnlyList<string> requested = properties.TryGetValue(UserInfoProperty, out var names) && names.ValueKind == JsonValueKind.Array
+            ? [.. names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!)]
+            : [];
+        var enterprise = properties.TryGetValue(ActingForProperty, out var actingFor) && actingFor.ValueKind == JsonValueKind.Object
+            ? actingFor.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+        return (requested, enterprise);
     }
 }
 
 /// <summary>
 /// OpenIddict's token manager, which also writes on an access token's row the claims its authorization request asked
-/// for userinfo (<see cref="ClaimsRequest.UserInfoClaimType"/>): the row is written anyway, so this costs no statement.
+/// for userinfo (<see cref="ClaimsRequest.UserInfoClaimType"/>) and the enterprise the person acts for
+/// (<see cref="ClaimsRequest.ActingForClaimType"/>): the row is written anyway, so this costs no statement.
 /// </summary>
 internal sealed class HubTokenManager(
     IOpenIddictTokenCache<OpenIddictEntityFrameworkCoreToken> cache,
@@ -80,10 +100,14 @@ internal sealed class HubTokenManager(
 {
     public override ValueTask PopulateAsync(OpenIddictEntityFrameworkCoreToken token, OpenIddictTokenDescriptor descriptor, CancellationToken cancellationToken = default)
     {
-        if (descriptor.Type == TokenTypeIdentifiers.AccessToken
-            && descriptor.Principal?.GetClaim(ClaimsRequest.UserInfoClaimType) is { Length: > 0 } names)
+        if (descriptor.Type == TokenTypeIdentifiers.AccessToken && descriptor.Principal?.GetClaim(ClaimsRequest.UserInfoClaimType) is { Length: > 0 } names)
         {
             descriptor.Properties[ClaimsRequest.UserInfoProperty] = JsonSerializer.SerializeToElement(names.Split(' '));
+        }
+        if (descriptor.Type == TokenTypeIdentifiers.AccessToken && descriptor.Principal?.GetClaim(ClaimsRequest.ActingForClaimType) is { Length: > 0 } actingFor)
+        {
+            using var json = JsonDocument.Parse(actingFor);
+            descriptor.Properties[ClaimsRequest.ActingForProperty] = json.RootElement.Clone();
         }
         return base.PopulateAsync(token, descriptor, cancellationToken);
     }

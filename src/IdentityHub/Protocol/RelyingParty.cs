@@ -16,6 +16,9 @@ public sealed class RelyingParty
 
     public string? MinimumAcr { get; set; }
     public ConsentMode Consent { get; set; } = ConsentMode.Explicit;
+
+    /// <summary>The service serves only people acting for an enterprise: an individual login gets <c>access_denied</c>.</summary>
+    public bool EnterpriseOnly { get; set; }
     public Uri? BackchannelLogoutUri { get; set; }
 
     /// <summary><c>client_secret_basic</c>, <c>client_secret_post</c>, <c>private_key_jwt</c>, or <c>none</c> for public clients.</summary>

@@ -37,8 +37,16 @@ internal static class UserInfoEndpoint
             }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
-        var requested = await ClaimsRequest.ForUserInfoAsync(tokens, result.Principal!, cancellationToken);
-        var claims = ScopesAndClaims.ForPerson(person, result.Principal!.GetScopes(), requested);
+        var (requested, enterprise) = await ClaimsRequest.ForUserInfoAsync(tokens, result.Principal!, cancellationToken);
+        var scopes = result.Principal!.GetScopes();
+        var claims = ScopesAndClaims.ForPerson(person, scopes, requested);
+        if (scopes.Contains(ScopesAndClaims.Enterprise))
+        {
+            foreach (var (type, value) in enterprise.Where(e => ScopesAndClaims.EnterpriseClaims.Contains(e.Key)))
+            {
+                claims[type] = value;
+            }
+        }
         claims[Claims.Subject] = subject!;
         if (result.Principal!.GetClaim(HubClaims.IdentitySource) is { } source)
         {

@@ -36,6 +36,19 @@ public sealed class HubSession
     /// goes with the row when ended sessions are pruned (docs/design.md, "Sessions").
     /// </summary>
     public string? ProtectedUpstreamIdToken { get; set; }
+
+    /// <summary>
+    /// The enterprises the source said at this login the person represents (JSON, from a source registered for
+    /// enterprises only): every service of the session asking for <c>enterprise</c> offers them (docs/design.md,
+    /// "Acting for an enterprise").
+    /// </summary>
+    public string? SourceEnterprises { get; set; }
+
+    /// <summary>The tax code chosen last on the acting-for page in this session (or <see cref="AsAnIndividual"/>): offered first next time.</summary>
+    public string? LastActingFor { get; set; }
+
+    /// <summary><see cref="LastActingFor"/> when the person chose to act as themselves.</summary>
+    public const string AsAnIndividual = "individual";
 }
 
 internal sealed class HubSessionConfiguration : IEntityTypeConfiguration<HubSession>
@@ -47,6 +60,8 @@ internal sealed class HubSessionConfiguration : IEntityTypeConfiguration<HubSess
         builder.Property(s => s.SourceId).HasMaxLength(64);
         builder.Property(s => s.Acr).HasMaxLength(16);
         builder.Property(s => s.Amr).HasMaxLength(100);
+        builder.Property(s => s.SourceEnterprises).HasMaxLength(4000);
+        builder.Property(s => s.LastActingFor).HasMaxLength(14);
         builder.HasIndex(s => s.PersonId);
         builder.HasIndex(s => s.ExpiresAt);
         builder.HasIndex(s => s.IdleExpiresAt);

@@ -39,8 +39,9 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// </summary>
     /// <param name="authenticatedAt">When the source authenticated the person (<c>auth_time</c>).</param>
     /// <param name="upstreamIdToken">The ID token an upstream source issued, when that source can end its own session at logout.</param>
+    /// <param name="sourceEnterprises">The representations the source asserted (<see cref="HubSession.SourceEnterprises"/>).</param>
     public async Task<HubSession> CreateAsync(Guid personId, string sourceId, string acr, string amr, DateTimeOffset authenticatedAt, string? upstreamIdToken,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? sourceEnterprises = null)
     {
         var now = time.GetUtcNow();
         var session = new HubSession
@@ -57,6 +58,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             // Personal data and a credential of sorts (a source accepts it as the person's logout): encrypted at rest
             // with the key ring every instance shares.
             ProtectedUpstreamIdToken = upstreamIdToken is null ? null : dataProtection.CreateProtector(UpstreamIdTokenPurpose).Protect(upstreamIdToken),
+            SourceEnterprises = sourceEnterprises,
         };
         db.HubSessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
@@ -256,7 +258,9 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// released. This is on every login's path: both rows go in one <c>SaveChanges</c>, one round trip (the participant
     /// only the first time a service is served by the session).
     /// </summary>
-    public async Task RecordSignInAsync(HubSession session, string clientId, string subject, IEnumerable<string> claims, CancellationToken cancellationToken)
+    /// <param name="enterpriseId">The tax code of the enterprise the person acted for (with its <paramref name="enterpriseName"/>); null as an individual.</param>
+    public async Task RecordSignInAsync(HubSession session, string clientId, string subject, IEnumerable<string> claims, CancellationToken cancellationToken,
+        string? enterpriseId = null, string? enterpriseName = null)
     {
         var now = time.GetUtcNow();
         db.ConnectionHistory.Add(new ConnectionRecord
@@ -267,6 +271,8 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             SourceId = session.SourceId,
             Acr = session.Acr,
             Claims = string.Join(' ', claims),
+            EnterpriseId = enterpriseId,
+            EnterpriseName = enterpriseName,
         });
         var participant = await db.SessionParticipants.AnyAsync(p => p.SessionId == session.Id && p.ClientId == clientId, cancellationToken)
             ? null
@@ -283,6 +289,10 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             await db.SaveChangesAsync(cancellationToken);
         }
     }
+
+    /// <summary>The person's choice on the acting-for page (a tax code, or <see cref="HubSession.AsAnIndividual"/>): the session offers it first next time.</summary>
+    public Task RememberActingForAsync(string sessionId, string choice, CancellationToken cancellationToken) =>
+        db.HubSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastActingFor, choice), cancellationToken);
 
     /// <summary>The session the browser's cookie names, active or not (the row says).</summary>
     private static async Task<string?> CookieSessionIdAsync(HttpContext http) =>

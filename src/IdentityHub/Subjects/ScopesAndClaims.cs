@@ -78,12 +78,12 @@ public static class ScopesAndClaims
         new(Scopes.Address, [new(Claims.Address, ClaimOrigin.Person, p => p.Address?.ToClaimValue())]),
         // Restricted by nature: like every scope, only a service whose allowedScopes lists it may ask for it.
         new(IdentityNumber, [new(HubClaims.IdentityNumber, ClaimOrigin.Person, p => p.IdentityNumber)]),
-        // Known, so that a source may map its claims, but not served: the admin API refuses it in allowedScopes.
+        // The enterprise the person chose to act for on the acting-for page: not a value of their record.
         new(Enterprise,
         [
             new(HubClaims.EnterpriseId, ClaimOrigin.Enterprise), new(HubClaims.EnterpriseName, ClaimOrigin.Enterprise),
             new(HubClaims.EnterpriseRole, ClaimOrigin.Enterprise), new(HubClaims.EnterpriseSource, ClaimOrigin.Enterprise),
-        ], Served: false),
+        ]),
         new(Scopes.OfflineAccess, []),
     ];
 
@@ -129,8 +129,11 @@ public static class ScopesAndClaims
     /// the person agrees to on the consent page.
     /// </summary>
     public static IReadOnlyList<string> PersonalClaimsOf(IEnumerable<string> scopes, IEnumerable<string> claims) =>
-        [.. scopes.Where(Served.ContainsKey).SelectMany(scope => Served[scope].Claims).Where(c => c.Read is not null).Select(c => c.Name)
+        [.. scopes.Where(Served.ContainsKey).SelectMany(scope => Served[scope].Claims).Where(c => c.Origin is ClaimOrigin.Person or ClaimOrigin.Enterprise).Select(c => c.Name)
             .Concat(claims.Where(PersonClaims.ContainsKey)).Distinct()];
+
+    /// <summary>The claims that describe the enterprise the person acts for: released only when they chose one.</summary>
+    public static FrozenSet<string> EnterpriseClaims { get; } = All.Single(s => s.Name == Enterprise).Claims.Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The claims a person's record yields for the granted scopes, and for the claims asked one by one that

@@ -15,6 +15,10 @@ internal static class NationalIdLogin
     private const string UiLocalesItem = "ui_locales";
     private const string LevelItem = "acr_values";
 
+    /// <summary>"Log in for my company": the login asks for the hub's <c>enterprise</c> scope, and so whom the person acts for.</summary>
+    private const string EnterpriseItem = "enterprise";
+    private const string EnterpriseScope = "enterprise";
+
     public static WebApplicationBuilder AddNationalIdLogin(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OidcSettings>().BindConfiguration(OidcSettings.Section);
@@ -88,7 +92,8 @@ internal static class NationalIdLogin
         // The handler drops acr by default, and keeps userinfo claims only when mapped (sub, given_name,
         // family_name and email are mapped by default). This service shows them all.
         options.ClaimActions.Remove("acr");
-        foreach (var claim in new[] { "acr", "idp_id", "preferred_username", "gender", "birthdate", "birthplace", "birthcountry" })
+        foreach (var claim in new[] { "acr", "idp_id", "preferred_username", "gender", "birthdate", "birthplace", "birthcountry",
+            "enterprise_id", "enterprise_name", "enterprise_role", "enterprise_source" })
         {
             options.ClaimActions.MapUniqueJsonKey(claim, claim);
         }
@@ -109,14 +114,22 @@ internal static class NationalIdLogin
             {
                 context.ProtocolMessage.UiLocales = language;
             }
+            if (context.Properties.Items.ContainsKey(EnterpriseItem) && !context.ProtocolMessage.Scope.Split(' ').Contains(EnterpriseScope))
+            {
+                context.ProtocolMessage.Scope += " " + EnterpriseScope;
+            }
             return Task.CompletedTask;
         };
         options.Events.OnRemoteFailure = ShowErrorPage;
     }
 
-    private static IResult LogIn(string? lang, string? level)
+    private static IResult LogIn(string? lang, string? level, string? @for)
     {
         var properties = new AuthenticationProperties { RedirectUri = "/profile" };
+        if (@for == "company")
+        {
+            properties.Items[EnterpriseItem] = "true";
+        }
         // A service asks for the level its procedure needs (a tax return: eidas2); only the hub's levels are passed on.
         if (level is "eidas1" or "eidas2" or "eidas3")
         {

@@ -19,12 +19,20 @@ public sealed class ProfileModel : PageModel
     public bool HasRefreshToken { get; private set; }
     public DateTimeOffset? AccessTokenExpiresAt { get; private set; }
 
+    /// <summary>The enterprise the person acts for, from the hub's enterprise claims; null as an individual.</summary>
+    public ActingFor? Enterprise { get; private set; }
+
     public async Task OnGetAsync()
     {
         Claims = [.. User.Claims];
         Subject = User.FindFirst("sub")?.Value;
         LevelOfAssurance = User.FindFirst("acr")?.Value;
         IdentitySource = User.FindFirst("idp_id")?.Value;
+        if (User.FindFirst("enterprise_id")?.Value is { } enterpriseId)
+        {
+            Enterprise = new ActingFor(enterpriseId, User.FindFirst("enterprise_name")?.Value ?? enterpriseId, User.FindFirst("enterprise_role")?.Value,
+                User.FindFirst("enterprise_source")?.Value ?? "not given");
+        }
         if (long.TryParse(User.FindFirst("auth_time")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var authTime))
         {
             AuthenticatedAt = DateTimeOffset.FromUnixTimeSeconds(authTime);
@@ -44,3 +52,6 @@ public sealed class ProfileModel : PageModel
     public static string Utc(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 }
+
+/// <summary>What the hub's <c>enterprise</c> scope says of whom the person acts for.</summary>
+public sealed record ActingFor(string Id, string Name, string? Role, string Source);

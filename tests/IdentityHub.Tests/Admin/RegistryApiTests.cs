@@ -440,7 +440,7 @@ public abstract class RegistryApiTests(HubFactory hub)
         Assert.Equal("001185000002", director.GetProperty("identityNumber").GetString());
         Assert.Equal("Bình", director.GetProperty("givenName").GetString());
         Assert.Equal("Trần Thị", director.GetProperty("familyName").GetString());
-        Assert.Equal("Giám đốc", director.GetProperty("role").GetString());
+        Assert.Equal("legal_representative", director.GetProperty("role").GetString());
     }
 
     public static TheoryData<string, string?, string?> InvalidEnterprises => new()

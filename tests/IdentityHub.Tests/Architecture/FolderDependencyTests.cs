@@ -43,6 +43,7 @@ public sealed class FolderDependencyTests
     {
         ["Pages/Choose"] = "Login",
         ["Pages/Consent"] = "Login",
+        ["Pages/ActingFor"] = "Login",
         ["Pages/Registry"] = "Registry",
         ["Pages/Error"] = "Login",
         ["Pages/Logout"] = "Sessions",

@@ -35,7 +35,8 @@ public class FederationFixture : IAsyncLifetime
         await RegisterSourceAsync("mock-low", "Mock Low", Bank.Url, "eidas1");
     }
 
-    public async Task RegisterSourceAsync(string id, string displayName, string authority, string acr, Dictionary<string, string>? claimMappings = null, bool enabled = true)
+    public async Task RegisterSourceAsync(string id, string displayName, string authority, string acr, Dictionary<string, string>? claimMappings = null, bool enabled = true,
+        string subjects = "individuals")
     {
         using var admin = await AdminAsync();
         using var response = await admin.PostAsJsonAsync("/api/admin/v1/identity-sources", new
@@ -48,7 +49,7 @@ public class FederationFixture : IAsyncLifetime
             clientSecret = "identityhub-secret",
             scopes = new[] { "openid", "profile", "email" },
             acr,
-            subjects = "individuals",
+            subjects,
             claimMappings = claimMappings ?? [],
             enabled,
         });
@@ -57,9 +58,10 @@ public class FederationFixture : IAsyncLifetime
 
     /// <summary>
     /// A confidential service of its own (implicit consent, sector <c>{name}.example</c>) registered through the admin
-    /// API, with <c>https://{name}.example/signout</c> as its post-logout address.
+    /// API, with <c>https://{name}.example/signout</c> as its post-logout address, allowed <c>openid profile</c> unless
+    /// <paramref name="scopes"/> says otherwise.
     /// </summary>
-    public async Task<OidcClient> RegisterServiceAsync(string name, string? backchannelLogoutUri = null)
+    public async Task<OidcClient> RegisterServiceAsync(string name, string? backchannelLogoutUri = null, string[]? scopes = null, bool enterpriseOnly = false)
     {
         var clientId = name + "-" + Guid.NewGuid().ToString("N")[..8];
         var redirectUri = $"https://{name}.example/cb";
@@ -72,7 +74,8 @@ public class FederationFixture : IAsyncLifetime
             redirectUris = new[] { redirectUri },
             postLogoutRedirectUris = new[] { PostLogoutUri(name) },
             backchannelLogoutUri,
-            allowedScopes = new[] { "openid", "profile" },
+            allowedScopes = scopes ?? ["openid", "profile"],
+            enterpriseOnly,
             consent = "implicit",
         });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());

@@ -41,7 +41,7 @@ public sealed class SampleServiceFactory(Dictionary<string, string?> settings) :
             PostLogoutRedirectUris = { new Uri(url + "/signout-callback-oidc") },
         };
         descriptor.Permissions.UnionWith(["ept:authorization", "ept:token", "ept:end_session", "gt:authorization_code", "gt:refresh_token", "rst:code",
-            "scp:profile", "scp:birth", "scp:email"]);
+            "scp:profile", "scp:birth", "scp:email", "scp:enterprise"]);
         await hub.RegisterClientAsync(descriptor, "localhost");
         var service = new SampleServiceFactory(new()
         {

@@ -27,12 +27,10 @@ public sealed class DiscoveryTests(SqliteHub hub) : IClassFixture<SqliteHub>
         Assert.Superset(new HashSet<string>(["client_secret_basic", "client_secret_post", "private_key_jwt"]), Values("token_endpoint_auth_methods_supported").ToHashSet());
         Assert.Equal(["eidas1", "eidas2", "eidas3"], Values("acr_values_supported"));
         Assert.True(document.GetProperty("authorization_response_iss_parameter_supported").GetBoolean());
-        Assert.Superset(new HashSet<string>(["openid", "profile", "birth", "email", "phone", "address", "identity_number", "offline_access"]), Values("scopes_supported").ToHashSet());
-        Assert.Superset(new HashSet<string>(["sub", "idp_id", "acr", "amr", "auth_time", "sid", "given_name", "birthplace", "phone_number", "phone_number_verified", "address", "identity_number"]),
-            Values("claims_supported").ToHashSet());
-        // Not served yet (a later change serves it): neither the scope nor its claims are advertised.
-        Assert.DoesNotContain("enterprise", Values("scopes_supported"));
-        Assert.DoesNotContain(Values("claims_supported"), c => c.StartsWith("enterprise_", StringComparison.Ordinal));
+        Assert.Superset(new HashSet<string>(["openid", "profile", "birth", "email", "phone", "address", "identity_number", "enterprise", "offline_access"]),
+            Values("scopes_supported").ToHashSet());
+        Assert.Superset(new HashSet<string>(["sub", "idp_id", "acr", "amr", "auth_time", "sid", "given_name", "birthplace", "phone_number", "phone_number_verified", "address",
+            "identity_number", "enterprise_id", "enterprise_name", "enterprise_role", "enterprise_source"]), Values("claims_supported").ToHashSet());
         Assert.True(document.GetProperty("claims_parameter_supported").GetBoolean());
         Assert.True(document.GetProperty("backchannel_logout_supported").GetBoolean());
         Assert.True(document.GetProperty("backchannel_logout_session_supported").GetBoolean());

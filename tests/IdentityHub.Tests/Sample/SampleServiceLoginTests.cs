@@ -53,6 +53,39 @@ public sealed class SampleServiceLoginTests
         Assert.Contains("<code>sid</code>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("oi_", html, StringComparison.Ordinal);
         Assert.DoesNotContain("hub_", html, StringComparison.Ordinal);
+        Assert.Contains("yourself, as an individual", html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SampleService_LogsTheDemoDirectorInForHerCompany_AndShowsTheEnterpriseClaims()
+    {
+        var hubUrl = $"http://localhost:{Loopback.FreePort()}";
+        await using var hub = new HubFactory(HubDatabase.Sqlite, await HubFactory.NewDatabaseAsync(HubDatabase.Sqlite), new() { ["Hub:Issuer"] = hubUrl + "/", ["urls"] = hubUrl });
+        hub.UseKestrel();
+        hub.StartServer();
+        await using var service = await SampleServiceFactory.StartAsync(hub, hubUrl, "sample-company");
+        using var browser = new LiveBrowser { AgreeToConsent = false };
+
+        var home = await browser.NavigateAsync(service.Url + "/");
+        Assert.Contains("Log in for my company", home.Html, StringComparison.Ordinal);
+        var signIn = await browser.NavigateAsync(service.Url + "/login?for=company&lang=en");
+        Assert.Contains("/registry/signin", signIn.Url, StringComparison.Ordinal);
+        var acting = await browser.SubmitAsync(signIn, new() { ["Input.Username"] = "demo.director", ["Input.Password"] = "Demo-Passw0rd!" });
+        Assert.Contains("/acting-for/", acting.Url, StringComparison.Ordinal);
+        Assert.Contains(">Công ty TNHH Mẫu Việt</label>", WebUtility.HtmlDecode(acting.Html), StringComparison.Ordinal);
+
+        var consent = await browser.SubmitAsync(acting, new() { ["choice"] = "0101234567" });
+        Assert.True(consent.IsConsent, $"{(int)consent.Status} {consent.Url}");
+        Assert.Contains("You are acting for Công ty TNHH Mẫu Việt.", WebUtility.HtmlDecode(consent.Html), StringComparison.Ordinal);
+        var profile = await browser.SubmitAsync(consent, new() { ["decision"] = "continue" });
+
+        Assert.Equal(HttpStatusCode.OK, profile.Status);
+        Assert.Equal(service.Url + "/profile", profile.Url);
+        var html = WebUtility.HtmlDecode(profile.Html);
+        Assert.Contains("Công ty TNHH Mẫu Việt (tax code 0101234567, legal_representative; vouched for by registry)", html, StringComparison.Ordinal);
+        foreach (var claim in new[] { "enterprise_id", "enterprise_name", "enterprise_role", "enterprise_source" })
+        {
+            Assert.Contains($"<code>{claim}</code>", html, StringComparison.Ordinal);
+        }
+    }
 }

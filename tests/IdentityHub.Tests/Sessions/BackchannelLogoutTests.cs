@@ -194,7 +194,9 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
     [Fact]
     public async Task DeadAndSlowServices_DoNotDelayLogout_AndAreRetriedWithBackoffUntilAbandoned()
     {
-        await using var hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, FastRetries);
+        // A first retry of a second, so that the back-off's growth (1 s, then 3 s) stands well above the delays a
+        // loaded machine adds to any one call.
+        await using var hub = await HubFactory.CreateAsync(HubDatabase.Sqlite, new(FastRetries) { ["Hub:BackchannelLogout:FirstRetry"] = "00:00:01" });
         using var http = hub.CreateApiClient();
         var asking = await RegisterAsync(hub, "asking.example", null);
         var dead = await RegisterAsync(hub, "dead.example", $"http://127.0.0.1:{Loopback.FreePort()}/closed");
@@ -232,15 +234,15 @@ public sealed class BackchannelLogoutTests : IAsyncLifetime
             Assert.Equal(3, r.Attempts);
         });
 
-        // Three calls to the slow service, each cut at the 1 s timeout, then waiting longer: 0.3 s, then 0.9 s (with
-        // a little slack: the listener stamps a call when it arrives, the hub times it from when it starts).
+        // Three calls to the slow service, each cut at the 1 s timeout, then waiting longer: 1 s, then 3 s (with a
+        // little slack: the listener stamps a call when it arrives, the hub times it from when it starts).
         var calls = _listener.Received("/slow").Select(r => r.At).Order().ToList();
         Assert.Equal(3, calls.Count);
         var firstGap = calls[1] - calls[0];
         var secondGap = calls[2] - calls[1];
-        Assert.True(firstGap >= TimeSpan.FromSeconds(1.1), $"first retry after {firstGap}");
-        Assert.True(secondGap >= TimeSpan.FromSeconds(1.7), $"second retry after {secondGap}");
-        Assert.True(secondGap - firstGap >= TimeSpan.FromSeconds(0.4), $"{firstGap} then {secondGap}");
+        Assert.True(firstGap >= TimeSpan.FromSeconds(1.8), $"first retry after {firstGap}");
+        Assert.True(secondGap >= TimeSpan.FromSeconds(3.8), $"second retry after {secondGap}");
+        Assert.True(secondGap - firstGap >= TimeSpan.FromSeconds(1.2), $"{firstGap} then {secondGap}");
     }
 
     [Theory]

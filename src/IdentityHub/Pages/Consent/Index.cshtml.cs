@@ -12,6 +12,7 @@ public sealed class IndexModel(ConsentStep step) : PageModel
 {
     public string ServiceName { get; private set; } = "";
     public IReadOnlyList<string> Items { get; private set; } = [];
+    public string? ActingFor { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string journey, CancellationToken cancellationToken)
     {
@@ -22,6 +23,7 @@ public sealed class IndexModel(ConsentStep step) : PageModel
         }
         ServiceName = pending.ServiceName;
         Items = pending.Items;
+        ActingFor = pending.ActingFor;
         return Page();
     }
 

@@ -187,9 +187,28 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .HasMaxLength(43)
                         .HasColumnType("character varying(43)");
 
+                    b.Property<string>("ActingForId")
+                        .HasMaxLength(14)
+                        .HasColumnType("character varying(14)");
+
+                    b.Property<string>("ActingForName")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("ActingForRole")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("ActingForSource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("AskedAcr")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<bool>("AsksEnterprise")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("AuthorizeQuery")
                         .IsRequired()
@@ -212,6 +231,9 @@ namespace IdentityHub.Data.Migrations.Postgres
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("EnterpriseOnly")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("Error")
                         .HasMaxLength(64)
@@ -274,6 +296,9 @@ namespace IdentityHub.Data.Migrations.Postgres
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("EnterpriseOnly")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("JwksUri")
                         .HasMaxLength(2000)
@@ -657,11 +682,19 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("IdleExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("LastActingFor")
+                        .HasMaxLength(14)
+                        .HasColumnType("character varying(14)");
+
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
 
                     b.Property<string>("ProtectedUpstreamIdToken")
                         .HasColumnType("text");
+
+                    b.Property<string>("SourceEnterprises")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
 
                     b.Property<string>("SourceId")
                         .IsRequired()
