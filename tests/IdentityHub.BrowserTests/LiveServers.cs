@@ -99,10 +99,10 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         using var http = new HttpClient { BaseAddress = new Uri(HubUrl) };
         await HubFactory.AuthorizeAsAdminAsync(http);
         var suffix = Convert.ToHexString(RandomNumberGenerator.GetBytes(5)).ToLowerInvariant();
-        var person = new RegistryPerson("mai.tran-" + suffix, "Lantern harbour " + suffix);
+        var person = new RegistryPerson("mai.tran-" + suffix, "Lantern harbour " + suffix, Digits(12));
         using var response = await http.PostAsJsonAsync("/api/admin/v1/registry/people", new
         {
-            identityNumber = string.Concat(Enumerable.Range(0, 12).Select(_ => (char)('0' + RandomNumberGenerator.GetInt32(10)))),
+            identityNumber = person.IdentityNumber,
             givenName = "Mai",
             familyName = "Trần Thị",
             birthdate = "1988-11-02",
@@ -118,6 +118,24 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
         }
         return person;
     }
+
+    /// <summary>Registers a new enterprise named <paramref name="name"/> with <paramref name="person"/> as its legal representative; returns its tax code.</summary>
+    public async Task<string> CreateEnterpriseAsync(string name, RegistryPerson person)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(HubUrl) };
+        await HubFactory.AuthorizeAsAdminAsync(http);
+        var taxCode = Digits(10);
+        using var enterprise = await http.PostAsJsonAsync("/api/admin/v1/registry/enterprises", new { enterpriseId = taxCode, name });
+        using var representative = await http.PostAsJsonAsync($"/api/admin/v1/registry/enterprises/{taxCode}/representatives",
+            new { identityNumber = person.IdentityNumber, role = "legal_representative" });
+        if (enterprise.StatusCode != HttpStatusCode.Created || representative.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"The admin API did not register the enterprise: {(int)enterprise.StatusCode}, {(int)representative.StatusCode}");
+        }
+        return taxCode;
+    }
+
+    private static string Digits(int count) => string.Concat(Enumerable.Range(0, count).Select(_ => (char)('0' + RandomNumberGenerator.GetInt32(10))));
 
     /// <summary>
     /// Waits for a login to land on the service's profile page. The first login of a person to the service shows the
@@ -188,4 +206,4 @@ public sealed class LiveServers : IAsyncLifetime, IAsyncDisposable
 }
 
 /// <summary>A registry account made for one test.</summary>
-public sealed record RegistryPerson(string Username, string Password);
+public sealed record RegistryPerson(string Username, string Password, string IdentityNumber);

@@ -84,6 +84,9 @@ public abstract class ActingForTests(HubFactory hub)
         // The person's history shows the enterprise for the logins made for it.
         var history = await HistoryAsync(person.Username);
         Assert.Equal([null, null, shop, port], history);
+        var account = WebUtility.HtmlDecode((await browser.NavigateAsync("/account?lang=en")).Html);
+        Assert.Contains($"Hợp tác xã Thử (tax code {shop})", account, StringComparison.Ordinal);
+        Assert.Contains($"Công ty TNHH Cảng Thử (tax code {port})", account, StringComparison.Ordinal);
     }
 
     [Fact]
