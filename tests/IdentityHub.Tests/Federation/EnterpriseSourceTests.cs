@@ -83,19 +83,8 @@ public abstract partial class FederationTestsOn
     private async Task<MockBank> BusinessPortalAsync(string id, string displayName)
     {
         var portal = new MockBank(Hub, [id], new() { ["Mock:ClaimNames"] = "Custom", ["Mock:DisplayName"] = displayName });
-        await fixture.RegisterSourceAsync(id, displayName, portal.Url, "eidas2", new()
-        {
-            ["given_name"] = "first_name",
-            ["family_name"] = "last_name",
-            ["birthdate"] = "birth_date",
-            ["gender"] = "sex",
-            ["birthplace"] = "place_of_birth",
-            ["birthcountry"] = "country_of_birth",
-            ["identity_number"] = "national_id",
-            ["enterprise_id"] = "company_tax_code",
-            ["enterprise_name"] = "company_name",
-            ["enterprise_role"] = "company_role",
-        }, subjects: "enterprises");
+        // The mock's own names for every claim, enterprise ones included, mapped to the hub's.
+        await fixture.RegisterSourceAsync(id, displayName, portal.Url, "eidas2", new(ClaimNames.Custom), subjects: "enterprises");
         return portal;
     }
 

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using IdentityHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.JsonWebTokens;
+using MockIdentityProvider;
 
 namespace IdentityHub.Tests.Federation;
 
@@ -239,16 +240,7 @@ public abstract partial class FederationTestsOn(FederationFixture fixture)
     public async Task SourceWithItsOwnClaimNames_IsReadThroughItsClaimMappings()
     {
         await using var custom = new MockBank(Hub, ["mock-custom"], new() { ["Mock:ClaimNames"] = "Custom" });
-        await fixture.RegisterSourceAsync("mock-custom", "Mock Custom", custom.Url, "eidas1", new()
-        {
-            ["given_name"] = "first_name",
-            ["family_name"] = "last_name",
-            ["birthdate"] = "birth_date",
-            ["gender"] = "sex",
-            ["birthplace"] = "place_of_birth",
-            ["birthcountry"] = "country_of_birth",
-            ["identity_number"] = "national_id",
-        });
+        await fixture.RegisterSourceAsync("mock-custom", "Mock Custom", custom.Url, "eidas1", new(ClaimNames.Custom));
         var viaCustom = await LoginThroughBankAsync(OidcClient.Demo(), "an.nguyen", source: "mock-custom", bankUrl: custom.Url);
         Assert.Equal("An", viaCustom.GetClaim("given_name").Value);
         Assert.Equal("1990-03-14", viaCustom.GetClaim("birthdate").Value);
