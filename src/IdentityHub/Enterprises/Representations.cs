@@ -47,9 +47,6 @@ public sealed class Representations(HubDbContext db)
         return [.. options.OrderBy(o => o.EnterpriseId == lastChosen ? 0 : 1)];
     }
 
-    /// <summary>Whether the registry records any representative at all: then it can authenticate people acting for enterprises.</summary>
-    public Task<bool> RegistryHasRepresentativesAsync(CancellationToken cancellationToken) => db.Representatives.AnyAsync(cancellationToken);
-
     /// <summary>A source's assertions, as the session keeps them (null for none).</summary>
     public static string? Serialize(IEnumerable<AssertedRepresentation> assertions) =>
         assertions.ToList() is { Count: > 0 } list ? JsonSerializer.Serialize(list, Json) : null;
@@ -62,7 +59,8 @@ public sealed class Representations(HubDbContext db)
         }
         try
         {
-            return JsonSerializer.Deserialize<List<AssertedRepresentation>>(asserted, Json)?.Where(a => Subjects.Identifiers.IsTaxCode(a.EnterpriseId)).ToList() ?? [];
+            // Only well-formed tax codes were kept when the source's claims were read (UpstreamIdentity).
+            return JsonSerializer.Deserialize<List<AssertedRepresentation>>(asserted, Json) ?? [];
         }
         catch (JsonException)
         {

@@ -78,11 +78,9 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         var offered = await catalog.OfferedAsync(request.AskedAcr, cancellationToken, request.EnterpriseOnly);
         if (offered.Count == 0)
         {
-            return request.EnterpriseOnly
-                ? new LoginDecision.Refuse(HubErrors.NoSourceForLevel,
-                    $"No identity source available to this service can authenticate people acting for an enterprise at the level asked ({request.AskedAcr ?? "any"}).")
-                : new LoginDecision.Refuse(HubErrors.NoSourceForLevel,
-                $"No identity source available to this service can reach the level of assurance asked ({request.AskedAcr}).");
+            return new LoginDecision.Refuse(HubErrors.NoSourceForLevel, request.EnterpriseOnly
+                ? $"No identity source available to this service can authenticate people acting for an enterprise at the level asked ({request.AskedAcr ?? "any"})."
+                : $"No identity source available to this service can reach the level of assurance asked ({request.AskedAcr}).");
         }
         if (request.PromptNone)
         {

@@ -63,13 +63,12 @@ internal static class AuthorizeEndpoint
     private static async Task<IResult> SignInAsync(OpenIddictRequest request, LoginDecision.SignIn signIn, string? sector, ClaimsIssuance issuance, HubSessions sessions,
         CancellationToken cancellationToken)
     {
-        var (session, actingFor) = (signIn.Session, signIn.ActingFor);
-        var principal = await issuance.CreatePrincipalAsync(request, session, sector, actingFor, cancellationToken);
+        var session = signIn.Session;
+        var principal = await issuance.CreatePrincipalAsync(request, session, sector, signIn.ActingFor, cancellationToken);
         // Logout tells every service of the session, by the subject it knows (docs/integration.md, "Logout"); the
-        // person's history shows what it received, and for whom they acted.
-        var forEnterprise = actingFor is not null && request.HasScope(ScopesAndClaims.Enterprise) ? actingFor : null;
+        // person's history shows what it received, and for whom they acted, as the principal released it.
         await sessions.RecordSignInAsync(session, request.ClientId!, principal.GetClaim(Claims.Subject)!, ClaimsIssuance.Released(principal), cancellationToken,
-            forEnterprise?.EnterpriseId, forEnterprise?.Name);
+            principal.GetClaim(HubClaims.EnterpriseId), principal.GetClaim(HubClaims.EnterpriseName));
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -100,14 +100,17 @@ internal sealed class HubTokenManager(
 {
     public override ValueTask PopulateAsync(OpenIddictEntityFrameworkCoreToken token, OpenIddictTokenDescriptor descriptor, CancellationToken cancellationToken = default)
     {
-        if (descriptor.Type == TokenTypeIdentifiers.AccessToken && descriptor.Principal?.GetClaim(ClaimsRequest.UserInfoClaimType) is { Length: > 0 } names)
+        if (descriptor.Type == TokenTypeIdentifiers.AccessToken && descriptor.Principal is { } principal)
         {
-            descriptor.Properties[ClaimsRequest.UserInfoProperty] = JsonSerializer.SerializeToElement(names.Split(' '));
-        }
-        if (descriptor.Type == TokenTypeIdentifiers.AccessToken && descriptor.Principal?.GetClaim(ClaimsRequest.ActingForClaimType) is { Length: > 0 } actingFor)
-        {
-            using var json = JsonDocument.Parse(actingFor);
-            descriptor.Properties[ClaimsRequest.ActingForProperty] = json.RootElement.Clone();
+            if (principal.GetClaim(ClaimsRequest.UserInfoClaimType) is { Length: > 0 } names)
+            {
+                descriptor.Properties[ClaimsRequest.UserInfoProperty] = JsonSerializer.SerializeToElement(names.Split(' '));
+            }
+            if (principal.GetClaim(ClaimsRequest.ActingForClaimType) is { Length: > 0 } actingFor)
+            {
+                using var json = JsonDocument.Parse(actingFor);
+                descriptor.Properties[ClaimsRequest.ActingForProperty] = json.RootElement.Clone();
+            }
         }
         return base.PopulateAsync(token, descriptor, cancellationToken);
     }
