@@ -1,5 +1,6 @@
 using IdentityHub.Account;
 using IdentityHub.Admin;
+using IdentityHub.Audit;
 using IdentityHub.Consent;
 using IdentityHub.Enterprises;
 using IdentityHub.Federation;
@@ -13,9 +14,16 @@ using IdentityHub.Sessions;
 using IdentityHub.Subjects;
 
 var builder = HubEnvironment.CreateBuilder(args);
+var verifyAudit = args is ["audit", "verify", ..];
+if (verifyAudit)
+{
+    // The command's answer is its output: no log lines around it.
+    builder.Logging.ClearProviders();
+}
 builder.AddHubHosting()
     .AddHubLocalization()
     .AddSubjects()
+    .AddAudit()
     .AddIdentitySources()
     .AddSessions()
     .AddConsent()
@@ -31,6 +39,11 @@ var app = builder.Build();
 if (args is ["migrate", ..])
 {
     await DatabaseSetup.MigrateAsync(app.Services, CancellationToken.None);
+    return;
+}
+if (verifyAudit)
+{
+    Environment.ExitCode = await AuditCommand.VerifyAsync(app.Services, Console.Out, Console.Error);
     return;
 }
 

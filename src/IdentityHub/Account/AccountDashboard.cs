@@ -1,5 +1,6 @@
 using System.Globalization;
 using IdentityHub.Data;
+using IdentityHub.Hosting;
 using IdentityHub.Login;
 using IdentityHub.Registry;
 using IdentityHub.Sessions;

@@ -80,10 +80,12 @@ internal static class AdminSetup
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .AddEndpointFilter(RefuseControlCharacters.InvokeAsync)
+            .AddEndpointFilter(AuditApi.RecordChangeAsync)
             .DisableAntiforgery();
         api.MapRelyingParties();
         api.MapIdentitySources();
         api.MapRegistry();
+        api.MapAudit();
         return app;
     }
 

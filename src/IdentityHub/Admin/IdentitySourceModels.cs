@@ -4,8 +4,10 @@ using System.Text;
 namespace IdentityHub.Admin;
 
 /// <summary>An identity source as the admin API receives it. Fields are loose on purpose: validation names each bad one.</summary>
-public sealed record IdentitySourceRequest
+public sealed record IdentitySourceRequest : IAuditedRequest
 {
+    string? IAuditedRequest.AuditedId => Id;
+
     /// <summary>1 to 64 lower-case letters, digits, '-' or '_': it is a segment of the callback URL <c>{issuer}/signin/{id}</c>.</summary>
     public string? Id { get; init; }
 

@@ -5,8 +5,10 @@ using IdentityHub.Subjects;
 namespace IdentityHub.Admin;
 
 /// <summary>A person and their registry account as the admin API receives them. Fields are loose on purpose: validation names each bad one.</summary>
-public sealed record PersonRequest
+public sealed record PersonRequest : IAuditedRequest
 {
+    string? IAuditedRequest.AuditedId => IdentityNumber;
+
     /// <summary>12-digit national personal identification number.</summary>
     public string? IdentityNumber { get; init; }
 
@@ -72,8 +74,10 @@ public sealed record PersonResponse
     public required DateTimeOffset CreatedAt { get; init; }
 }
 
-public sealed record EnterpriseRequest
+public sealed record EnterpriseRequest : IAuditedRequest
 {
+    string? IAuditedRequest.AuditedId => EnterpriseId;
+
     /// <summary>Tax code: 10 digits, or 10 digits, '-' and 3 digits for a branch.</summary>
     public string? EnterpriseId { get; init; }
 
@@ -87,8 +91,10 @@ public sealed record EnterpriseResponse
     public required IReadOnlyList<RepresentativeResponse> Representatives { get; init; }
 }
 
-public sealed record RepresentativeRequest
+public sealed record RepresentativeRequest : IAuditedRequest
 {
+    string? IAuditedRequest.AuditedId => IdentityNumber;
+
     /// <summary>The identity number of a person already in the registry.</summary>
     public string? IdentityNumber { get; init; }
 

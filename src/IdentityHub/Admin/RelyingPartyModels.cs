@@ -4,8 +4,10 @@ using System.Text.Json.Serialization;
 namespace IdentityHub.Admin;
 
 /// <summary>A relying service as the admin API receives it. Fields are loose on purpose: validation names each bad one.</summary>
-public sealed record RelyingPartyRequest
+public sealed record RelyingPartyRequest : IAuditedRequest
 {
+    string? IAuditedRequest.AuditedId => ClientId;
+
     public string? ClientId { get; init; }
     public string? DisplayName { get; init; }
 

@@ -1,3 +1,4 @@
+using IdentityHub.Audit;
 using IdentityHub.Data;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -9,7 +10,7 @@ namespace IdentityHub.Consent;
 /// The consents people gave to services registered <c>consent: explicit</c> (docs/design.md, "Consent"): whether one
 /// covers what a service asks, recording one, listing them, and withdrawing one with every token issued under it.
 /// </summary>
-public sealed class Consents(HubDbContext db, TimeProvider time)
+public sealed class Consents(HubDbContext db, TimeProvider time, AuditLog audit)
 {
     /// <summary>The person agreed earlier to everything in <paramref name="items"/> for this service.</summary>
     public async Task<bool> CoverAsync(Guid personId, string clientId, IReadOnlyCollection<string> items, CancellationToken cancellationToken)
@@ -37,6 +38,13 @@ public sealed class Consents(HubDbContext db, TimeProvider time)
             existing.Items = ConsentItems.Join([.. ConsentItems.Split(existing.Items), .. items]);
             existing.UpdatedAt = now;
         }
+        audit.Add(new AuditEntry(AuditTypes.ConsentGranted)
+        {
+            Actor = AuditEntry.Person(personId),
+            Subject = AuditEntry.Person(personId),
+            Client = clientId,
+            Detail = string.Join(' ', items),
+        });
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -80,6 +88,12 @@ public sealed class Consents(HubDbContext db, TimeProvider time)
         await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
             .Where(a => a.Application!.ClientId == clientId && subjects.Contains(a.Subject!) && a.Status == Statuses.Valid)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, Statuses.Revoked).SetProperty(a => a.ConcurrencyToken, stamp), cancellationToken);
+        await audit.WriteAsync(new AuditEntry(AuditTypes.ConsentWithdrawn)
+        {
+            Actor = AuditEntry.Person(personId),
+            Subject = AuditEntry.Person(personId),
+            Client = clientId,
+        }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }

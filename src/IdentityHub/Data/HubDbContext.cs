@@ -1,3 +1,4 @@
+using IdentityHub.Audit;
 using IdentityHub.Consent;
 using IdentityHub.Enterprises;
 using IdentityHub.IdentitySources;
@@ -36,6 +37,9 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<ConnectionRecord> ConnectionHistory => Set<ConnectionRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<ArchivedAuditEvent> ArchivedAuditEvents => Set<ArchivedAuditEvent>();
+    public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

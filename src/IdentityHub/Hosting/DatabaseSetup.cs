@@ -69,6 +69,8 @@ internal static partial class DatabaseSetup
 
         var fingerprint = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(db.Database.GenerateCreateScript())));
         await db.Database.EnsureCreatedAsync(cancellationToken);
+        // Not part of the model, so not in its create script: the audit trail's append-only rules.
+        await db.Database.ExecuteSqlRawAsync(AuditTriggers.Sqlite, cancellationToken);
         await db.Database.ExecuteSqlRawAsync("CREATE TABLE IF NOT EXISTS \"__HubSchema\" (\"Fingerprint\" TEXT NOT NULL)", cancellationToken);
         var stored = await db.Database.SqlQueryRaw<string>("SELECT \"Fingerprint\" AS \"Value\" FROM \"__HubSchema\"").ToListAsync(cancellationToken);
         if (stored.Count == 0)

@@ -1,3 +1,4 @@
+using IdentityHub.Audit;
 using IdentityHub.Enterprises;
 using IdentityHub.Errors;
 using IdentityHub.IdentitySources;
@@ -13,7 +14,7 @@ namespace IdentityHub.Login;
 /// a second factor or consent, come next: Login/README.md), and only then starts the hub session and sends the browser
 /// back to the authorization request. Sources call nothing else of the journey or the session.
 /// </summary>
-public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog catalog, Reconciliation reconciliation, HubSessions sessions)
+public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog catalog, Reconciliation reconciliation, HubSessions sessions, AuditLog audit)
 {
     /// <summary>
     /// The journey waiting for an identity from <paramref name="sourceId"/>, if it is this browser's, still at
@@ -83,6 +84,16 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
         // claimed: of two submissions racing here, one logs the person in and the other follows it.
         // What the source asserted of the person's mandates stays with the session, for every service that asks
         // whom the person acts for (docs/design.md, "Acting for an enterprise").
+        // Recorded with the session's row, in its SaveChanges.
+        audit.Add(new AuditEntry(AuditTypes.LoginSucceeded)
+        {
+            Actor = AuditEntry.Person(person.Id),
+            Subject = AuditEntry.Person(person.Id),
+            Client = pending.Journey.ClientId,
+            Source = identity.SourceId,
+            Level = identity.Acr,
+            Detail = string.Join(' ', identity.Amr),
+        });
         var asserted = Representations.Serialize(identity.Enterprises.Select(e => new AssertedRepresentation(e.EnterpriseId, e.Name, e.Role)));
         var session = await sessions.CreateAsync(person.Id, identity.SourceId, identity.Acr, string.Join(' ', identity.Amr), identity.AuthenticatedAt,
             identity.UpstreamIdToken, cancellationToken, asserted);
@@ -102,9 +113,18 @@ public sealed class AuthenticationStep(LoginJourneys journeys, SourceCatalog cat
     /// The source could not vouch for the person (an incomplete identity, an answer it refused): the journey ends, and
     /// the error page says why and leads back to the service, which receives the error's OAuth code.
     /// </summary>
-    public async Task<string> FailAsync(HttpContext http, PendingAuthentication pending, HubError error, string description, CancellationToken cancellationToken) =>
-        await journeys.EndAuthenticationAsync(http, pending.Journey, null, error, description, cancellationToken)
+    public async Task<string> FailAsync(HttpContext http, PendingAuthentication pending, HubError error, string description, CancellationToken cancellationToken)
+    {
+        await audit.WriteAsync(new AuditEntry(AuditTypes.LoginFailed, AuditOutcomes.Failure)
+        {
+            Client = pending.Journey.ClientId,
+            Source = pending.Source.Id,
+            Level = pending.AskedAcr,
+            Detail = error.Code,
+        }, cancellationToken);
+        return await journeys.EndAuthenticationAsync(http, pending.Journey, null, error, description, cancellationToken)
             ?? LoginJourneys.ErrorUrl(error, pending.JourneyId);
+    }
 
     /// <summary>The person cancelled at the source: straight back to the service, as they asked.</summary>
     public async Task<string> CancelAsync(HttpContext http, PendingAuthentication pending, CancellationToken cancellationToken) =>

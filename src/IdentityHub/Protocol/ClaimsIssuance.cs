@@ -42,6 +42,7 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         identity.SetClaim(Claims.AuthenticationContextReference, session.Acr);
         identity.SetClaim(HubClaims.IdentitySource, session.SourceId);
         identity.SetClaim(HubClaims.SessionId, session.Id);
+        identity.SetClaim(TokenIssueAudit.PersonClaim, person.Id.ToString("D"));
         identity.AddClaim(new Claim(Claims.AuthenticationTime, session.AuthenticatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         // amr is always a JSON array (OIDC Core 2), even with a single method.
         identity.AddClaim(new Claim(Claims.AuthenticationMethodReference, JsonSerializer.Serialize(session.Amr.Split(' ')), JsonClaimValueTypes.JsonArray));

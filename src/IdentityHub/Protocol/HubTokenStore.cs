@@ -1,3 +1,4 @@
+using IdentityHub.Audit;
 using IdentityHub.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -28,7 +29,8 @@ internal sealed class HubTokenStore(
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
     HubDbContext db,
-    LostRedemptions lost)
+    LostRedemptions lost,
+    AuditLog audit)
     : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
     private static readonly CompiledQueries<Func<HubDbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> ById = new(() =>
@@ -69,6 +71,10 @@ internal sealed class HubTokenStore(
         ArgumentNullException.ThrowIfNull(token);
         if (!db.Database.IsNpgsql())
         {
+            foreach (var staged in audit.TakeStaged())
+            {
+                db.AuditEvents.Add(staged);
+            }
             await base.CreateAsync(token, cancellationToken);
             return;
         }
@@ -96,15 +102,46 @@ internal sealed class HubTokenStore(
         }
     }
 
-    private async Task InsertRowAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken) =>
-        await ExecuteAsync("""
+    /// <summary>The row, and the audit events staged for it (the grant's <c>token.issued</c>): one round trip, one commit.</summary>
+    private async Task InsertRowAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
+    {
+        const string Insert = """
             INSERT INTO "OpenIddictTokens" ("Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate",
                 "Payload", "Properties", "RedemptionDate", "ReferenceId", "Status", "Subject", "Type")
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            """,
-            [token.Id, token.Application?.Id, token.Authorization?.Id, token.ConcurrencyToken, token.CreationDate, token.ExpirationDate,
-                token.Payload, token.Properties, token.RedemptionDate, token.ReferenceId, token.Status, token.Subject, token.Type],
-            cancellationToken);
+            """;
+        object?[] values = [token.Id, token.Application?.Id, token.Authorization?.Id, token.ConcurrencyToken, token.CreationDate, token.ExpirationDate,
+            token.Payload, token.Properties, token.RedemptionDate, token.ReferenceId, token.Status, token.Subject, token.Type];
+        var staged = audit.TakeStaged();
+        if (staged.Count == 0)
+        {
+            await ExecuteAsync(Insert, values, cancellationToken);
+            return;
+        }
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
+            {
+                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
+            };
+            var row = new NpgsqlBatchCommand(Insert);
+            foreach (var value in values)
+            {
+                row.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+            }
+            batch.BatchCommands.Add(row);
+            foreach (var e in staged)
+            {
+                batch.BatchCommands.Add(AuditLog.InsertCommand(e));
+            }
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 
     /// <summary>
     /// One statement on the context's connection (and transaction, if any) with positional parameters: they spare

@@ -70,6 +70,7 @@ internal static class ProtocolSetup
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
+                server.AddEventHandler(TokenIssueAudit.Descriptor);
                 foreach (var handler in ProtocolHandlers.All.Concat(ExactIssuer.Handlers))
                 {
                     server.AddEventHandler(handler);

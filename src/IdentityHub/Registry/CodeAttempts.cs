@@ -7,7 +7,7 @@ namespace IdentityHub.Registry;
 /// </summary>
 public sealed class CodeAttempts(AccountLocks locks, RegistryRateLimits limits, TimeProvider time)
 {
-    public async Task<CodeAttempt> TryAsync(string username, Func<Task<bool>> check, CancellationToken cancellationToken)
+    public async Task<CodeAttempt> TryAsync(string username, Guid personId, Func<Task<bool>> check, CancellationToken cancellationToken)
     {
         var key = locks.KeyOf(username);
         if (!limits.TryAcquire(key, out var retryAfter))
@@ -22,7 +22,7 @@ public sealed class CodeAttempts(AccountLocks locks, RegistryRateLimits limits, 
         {
             return new CodeAttempt(CodeAttemptOutcome.Accepted, TimeSpan.Zero);
         }
-        return await locks.RecordFailureAsync(key, cancellationToken) is { } until
+        return await locks.RecordFailureAsync(key, personId, "code", cancellationToken) is { } until
             ? new CodeAttempt(CodeAttemptOutcome.Locked, until - time.GetUtcNow())
             : new CodeAttempt(CodeAttemptOutcome.Wrong, TimeSpan.Zero);
     }

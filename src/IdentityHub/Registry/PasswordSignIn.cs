@@ -62,7 +62,7 @@ public sealed class PasswordSignIn(HubDbContext db, IPasswordHasher<RegistryAcco
         }
         if (verification == PasswordVerificationResult.Failed)
         {
-            var locked = await locks.RecordFailureAsync(key, cancellationToken);
+            var locked = await locks.RecordFailureAsync(key, found?.Person.Id, "password", cancellationToken);
             return locked is null ? new PasswordResult(PasswordCheck.Failed) : new PasswordResult(PasswordCheck.LockedOut, LockedUntil: locked);
         }
 

@@ -1,3 +1,4 @@
+using IdentityHub.Hosting;
 using IdentityHub.Subjects;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using IdentityHub.Audit;
 using IdentityHub.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
@@ -13,7 +14,7 @@ namespace IdentityHub.Sessions;
 
 /// <summary>Starts, finds and ends a person's single-sign-on session (cookie in the browser, row in the database).</summary>
 public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<SessionOptions> options, IBackchannelLogoutTokens backchannel,
-    BackchannelLogoutSignal signal, IDataProtectionProvider dataProtection)
+    BackchannelLogoutSignal signal, IDataProtectionProvider dataProtection, AuditLog audit)
 {
     public const string Scheme = "HubSession";
 
@@ -224,6 +225,14 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
         var ended = await db.HubSessions.Where(s => s.Id == sessionId && s.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
         if (ended == 1)
         {
+            var personId = await db.HubSessions.Where(s => s.Id == sessionId).Select(s => s.PersonId).FirstAsync(cancellationToken);
+            audit.Add(new AuditEntry(AuditTypes.Logout)
+            {
+                Actor = initiatingClientId is null ? AuditEntry.Person(personId) : AuditEntry.ClientRef(initiatingClientId),
+                Subject = AuditEntry.Person(personId),
+                Client = initiatingClientId,
+                Detail = $"session {sessionId}",
+            });
             var participants = await db.SessionParticipants.AsNoTracking()
                 .Where(p => p.SessionId == sessionId && p.ClientId != initiatingClientId).ToListAsync(cancellationToken);
             var uris = participants.Count == 0 ? new Dictionary<string, string>()

@@ -58,7 +58,7 @@ public sealed class EnrolModel(RegistryLogin registry, Authenticator authenticat
             return await ShowSetupAsync(target.PersonId, cancellationToken);
         }
         IReadOnlyList<string>? codes = null;
-        var attempt = await attempts.TryAsync(target.Username, async () => (codes = await authenticator.ActivateAsync(target.PersonId, Code, cancellationToken)) is not null,
+        var attempt = await attempts.TryAsync(target.Username, target.PersonId, async () => (codes = await authenticator.ActivateAsync(target.PersonId, Code, cancellationToken)) is not null,
             cancellationToken);
         if (Messages.Refusal(attempt, Response, localizer, "Enrol.InvalidCode") is { } refusal)
         {

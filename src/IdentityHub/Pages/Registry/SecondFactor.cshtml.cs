@@ -61,7 +61,7 @@ public sealed class SecondFactorModel(RegistryLogin registry, Authenticator auth
             Problem = localizer["SignIn.ErrorSummary"];
             return Page();
         }
-        var attempt = await attempts.TryAsync(factor!.Username, () => check(factor.PersonId, Code), cancellationToken);
+        var attempt = await attempts.TryAsync(factor!.Username, factor.PersonId, () => check(factor.PersonId, Code), cancellationToken);
         if (Messages.Refusal(attempt, Response, localizer, invalidMessage) is { } refusal)
         {
             Problem = refusal;

@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace IdentityHub.Sessions;
+namespace IdentityHub.Hosting;
 
-/// <summary><c>Hub:History</c>: how long the connection history is kept (docs/integration.md, "Configuration and operations").</summary>
+/// <summary><c>Hub:History</c>: how long the connection history and the live audit table keep a record (docs/integration.md, "Configuration and operations").</summary>
 public sealed class HistoryOptions
 {
     public const string Section = "Hub:History";

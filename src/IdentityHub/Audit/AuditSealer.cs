@@ -1,0 +1,140 @@
+using IdentityHub.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IdentityHub.Audit;
+
+/// <summary>How often each instance seals, and how many events one pass takes (internal: tests shorten them).</summary>
+internal sealed class AuditSealerOptions
+{
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+    public int BatchSize { get; set; } = 2_000;
+}
+
+/// <summary>
+/// Links the events written since the last pass into the chain, in the order they became visible (docs/design.md,
+/// "Audit trail"). Logins and token requests only insert; one instance at a time seals, holding the chain's head
+/// row (<c>FOR UPDATE SKIP LOCKED</c>: an instance that finds it held skips that pass), so no request ever waits for
+/// the chain. Each pass commits the links and the new head together.
+/// </summary>
+internal sealed partial class AuditSealer(
+    IServiceScopeFactory scopes,
+    AuditChain chain,
+    IOptions<AuditSealerOptions> options,
+    ILogger<AuditSealer> logger) : BackgroundService
+{
+    private DateTimeOffset _lastAnchor = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The cadence is wall-clock time even where the hub's clock is simulated: sealing is not a business rule.
+        using var timer = new PeriodicTimer(options.Value.Interval, TimeProvider.System);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await PassAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // What was written until the stop is sealed before the process ends.
+        await PassAsync(CancellationToken.None);
+    }
+
+    private async Task PassAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await SealAsync(cancellationToken) == options.Value.BatchSize)
+            {
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogFailed(logger, exception);
+        }
+    }
+
+    /// <returns>How many events this pass sealed (0 when another instance holds the head).</returns>
+    public async Task<int> SealAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var head = await LockHeadAsync(db, cancellationToken);
+        if (head is null)
+        {
+            return 0;
+        }
+        var pending = await db.AuditEvents.Where(e => e.Sequence == null).OrderBy(e => e.Time).ThenBy(e => e.Id)
+            .Take(options.Value.BatchSize).AsTracking().ToListAsync(cancellationToken);
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+        foreach (var e in pending)
+        {
+            e.Sequence = head.Sequence + 1;
+            e.PreviousId = head.EventId;
+            e.PreviousHash = head.Hash;
+            e.Hash = chain.LinkMac(e.Sequence.Value, e.Id, e.Mac, e.PreviousId, e.PreviousHash);
+            head.Sequence = e.Sequence.Value;
+            head.EventId = e.Id;
+            head.Hash = e.Hash;
+        }
+        head.Mac = chain.HeadMac(head.Sequence, head.EventId, head.Hash);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Anchor(head);
+        return pending.Count;
+    }
+
+    private async Task<AuditChainHead?> LockHeadAsync(HubDbContext db, CancellationToken cancellationToken)
+    {
+        var head = db.Database.IsNpgsql()
+            ? await db.AuditChainHeads.FromSqlRaw($"SELECT * FROM \"{AuditEventConfiguration.HeadTable}\" WHERE \"Id\" = {AuditChainHead.SingleId} FOR UPDATE SKIP LOCKED")
+                .AsTracking().FirstOrDefaultAsync(cancellationToken)
+            : await db.AuditChainHeads.AsTracking().FirstOrDefaultAsync(cancellationToken);
+        if (head is not null)
+        {
+            return head;
+        }
+        if (await db.AuditChainHeads.AnyAsync(cancellationToken))
+        {
+            return null; // Held by another instance.
+        }
+        if (await db.AuditEvents.AnyAsync(e => e.Sequence != null, cancellationToken) || await db.ArchivedAuditEvents.AnyAsync(cancellationToken))
+        {
+            // Sealed events without a head: the head was removed. Sealing on would hide it; verify reports it.
+            LogHeadMissing(logger);
+            return null;
+        }
+        // The first pass ever: the chain starts empty. Two instances racing here: one insert fails, that pass is skipped.
+        head = new AuditChainHead { Sequence = 0, Hash = AuditChain.Origin, Mac = chain.HeadMac(0, null, AuditChain.Origin) };
+        db.AuditChainHeads.Add(head);
+        return head;
+    }
+
+    // The head in the logs, which leave the database: a chain cut back to an earlier head would contradict them.
+    private void Anchor(AuditChainHead head)
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        if (now - _lastAnchor >= TimeSpan.FromMinutes(1) && logger.IsEnabled(LogLevel.Information))
+        {
+            _lastAnchor = now;
+            var hash = Convert.ToHexStringLower(head.Hash);
+            LogAnchor(logger, head.Sequence, hash);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit chain sealed up to event {Sequence}, hash {Hash}.")]
+    private static partial void LogAnchor(ILogger logger, long sequence, string hash);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sealing audit events failed; the next pass will try again.")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The audit chain's head row is missing while sealed events exist: sealing stopped. Run 'audit verify'.")]
+    private static partial void LogHeadMissing(ILogger logger);
+}
