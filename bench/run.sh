@@ -366,7 +366,34 @@ if [ "${SCALE_PROBE:-1}" = 1 ]; then
     --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/scale-hub-login-$level.json" $(hub_args login) || true
 fi
 
-python3 bench/summarize.py "$out" "$results/$stamp" "${rate_meta[@]}" "${nginx_meta[@]}" "${scale_meta[@]}" \
+audit_meta=()
+if [ "${AUDIT_VERIFY:-1}" = 1 ]; then
+  # The audit trail the run wrote, checked as an operator would (docs/integration.md, "Audit"): intact after a graceful
+  # stop (which seals the last events), and broken, naming the event, after a one-byte change made with SQL.
+  echo "== Audit chain: audit verify after the run, then after a one-byte change"
+  kill -TERM "$hub_pid" 2>/dev/null || true
+  wait "$hub_pid" 2>/dev/null || true
+  audit_verify() {
+    ASPNETCORE_ENVIRONMENT=Production Hub__Database__Provider=Postgres Hub__Subjects__PairwiseKey="$pairwise_key" \
+      ConnectionStrings__Hub="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=hub" \
+      dotnet "$HUB_DIR/src/IdentityHub/bin/Release/net10.0/IdentityHub.dll" audit verify 2>/dev/null
+  }
+  psql_audit() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d hub -v ON_ERROR_STOP=1 -Atq "$@"; }
+  intact=$(audit_verify) && intact_rc=0 || intact_rc=$?
+  victim=$(psql_audit -c "SELECT \"Id\" FROM \"AuditEvents\" WHERE \"Sequence\" IS NOT NULL ORDER BY random() LIMIT 1" 2>/dev/null || true)
+  broken="(no event to change)"; broken_rc=-
+  if [ -n "$victim" ]; then
+    # One bit of the first letter of the event's type flipped (login.succeeded -> mogin.succeeded), the triggers off.
+    psql_audit -c "BEGIN; ALTER TABLE \"AuditEvents\" DISABLE TRIGGER USER;
+      UPDATE \"AuditEvents\" SET \"Type\" = chr(ascii(\"Type\") # 1) || substr(\"Type\", 2) WHERE \"Id\" = '$victim';
+      ALTER TABLE \"AuditEvents\" ENABLE TRIGGER USER; COMMIT;" >/dev/null
+    broken=$(audit_verify) && broken_rc=0 || broken_rc=$?
+  fi
+  echo "   $intact (exit $intact_rc); after changing event $victim: $broken (exit $broken_rc)"
+  audit_meta=(--meta "audit verify=after the run: '$intact' (exit $intact_rc); after a one-byte change to event $victim: '$broken' (exit $broken_rc)")
+fi
+
+python3 bench/summarize.py "$out" "$results/$stamp" "${rate_meta[@]}" "${nginx_meta[@]}" "${scale_meta[@]}" "${audit_meta[@]}" \
   --meta "machine=$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB" \
   --meta "pinning=servers and PostgreSQL on CPU $server_cpu, driver on CPU $driver_cpu (taskset)" \
   --meta "hub=commit $hub_commit, Release, Production settings, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), HTTP on loopback" \

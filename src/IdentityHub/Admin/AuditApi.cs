@@ -168,7 +168,7 @@ internal static class AuditApi
         var recorded = audit.Add(entry);
         var result = await next(context);
         var state = db.Entry(recorded).State;
-        if (StatusOf(result) >= 400)
+        if (StatusOf(result, http) >= 400)
         {
             if (state == EntityState.Added)
             {
@@ -189,9 +189,10 @@ internal static class AuditApi
 
     private const string Prefix = "/api/admin/v1/";
 
-    private static int StatusOf(object? result) => (result is INestedHttpResult nested ? nested.Result : result) switch
+    // A body that does not bind is refused by setting the response's status, with no result of the endpoint's own.
+    private static int StatusOf(object? result, HttpContext http) => (result is INestedHttpResult nested ? nested.Result : result) switch
     {
         IStatusCodeHttpResult { StatusCode: { } code } => code,
-        _ => StatusCodes.Status200OK,
+        _ => http.Response.StatusCode,
     };
 }

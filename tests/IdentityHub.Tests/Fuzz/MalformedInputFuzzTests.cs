@@ -62,9 +62,14 @@ public abstract class MalformedInputFuzzTests(FuzzHub hub, ITestOutputHelper out
             string.Join(", ", statuses.Select(s => $"{s.Key} ×{s.Value}")) + "; answered below 400:\n" + string.Join('\n', notRefused));
 
         // A form that is readable, however odd (multipart, say), with a wrong password is a failed sign-in, and the lock
-        // counts it as it counts any (docs/design.md, "Lock-out"): the one row of the fuzz's unknown username may appear.
-        var changes = after.ChangesSince(first).Where(c => !c.StartsWith("SignInThrottles:", StringComparison.Ordinal)).ToList();
+        // counts it as it counts any (docs/design.md, "Lock-out"): the one row of the fuzz's unknown username may appear,
+        // and so may the audit trail's login.failed events for that username (sealed into the chain, which moves its head).
+        var changes = after.ChangesSince(first).Where(c => !c.StartsWith("SignInThrottles:", StringComparison.Ordinal)
+            && !c.StartsWith("AuditEvents:", StringComparison.Ordinal) && !c.StartsWith("AuditChainHead:", StringComparison.Ordinal)).ToList();
         Assert.Subset(await FuzzThrottleKeysAsync(), await ThrottleKeysAsync());
+        var fuzzSubjects = (await FuzzThrottleKeysAsync()).Select(k => $"username:{k}").ToHashSet();
+        Assert.All(await AuditEventsSinceAsync(started), e => Assert.True(e.Type == IdentityHub.Audit.AuditTypes.LoginFailed && fuzzSubjects.Contains(e.Subject!),
+            $"A malformed request was recorded as {e.Type} {e.Subject} {e.Detail}"));
         Assert.True(failures.Count == 0 && changes.Count == 0,
             $"Seed {seed} (replay: HUB_FUZZ_SEED={seed}), {requests.Count} malformed requests:\n" +
             (failures.Count == 0 ? "" : $"{failures.Count} answered 5xx or not at all:\n{string.Join('\n', failures.Take(40))}\n") +
@@ -80,6 +85,14 @@ public abstract class MalformedInputFuzzTests(FuzzHub hub, ITestOutputHelper out
         await using var scope = hub.Factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
         return [.. await db.SignInThrottles.Select(t => t.Key).ToListAsync()];
+    }
+
+    private async Task<List<IdentityHub.Audit.AuditEvent>> AuditEventsSinceAsync(DateTime started)
+    {
+        await using var scope = hub.Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.HubDbContext>();
+        var since = new DateTimeOffset(started, TimeSpan.Zero).AddSeconds(-1);
+        return await db.AuditEvents.AsNoTracking().Where(e => e.Time >= since).ToListAsync();
     }
 
     private async Task<HashSet<string>> FuzzThrottleKeysAsync()
