@@ -1,3 +1,4 @@
+using IdentityHub.Audit;
 using System.Globalization;
 using System.Text.Json;
 using IdentityHub.Consent;
@@ -36,6 +37,11 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
             .Join(db.Enterprises, r => r.EnterpriseId, e => e.Id, (r, e) => new RepresentationData(e.Id, e.Name, r.Role, r.CreatedAt))
             .ToListAsync(cancellationToken);
         var consents = await db.Consents.AsNoTracking().Where(c => c.PersonId == personId).OrderBy(c => c.GrantedAt).ToListAsync(cancellationToken);
+        // The audit trail's events about the person, archived ones too: what was recorded of their logins, tokens, consents and logouts.
+        var reference = AuditEntry.Person(personId);
+        var audit = (await db.AuditEvents.AsNoTracking().Where(e => e.Subject == reference).Select(AuditOf).ToListAsync(cancellationToken))
+            .Concat(await db.ArchivedAuditEvents.AsNoTracking().Where(e => e.Subject == reference).Select(AuditOf).ToListAsync(cancellationToken))
+            .OrderBy(e => e.Time).ToList();
         // The services' default names: the file is read outside the page, in no particular language.
         var names = await services.NamesAsync(history.Select(r => r.ClientId).Concat(participants.Select(p => p.ClientId)).Concat(consents.Select(c => c.ClientId)),
             CultureInfo.InvariantCulture, cancellationToken);
@@ -53,8 +59,12 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
             [.. consents.Select(c => new ConsentData(Service(c.ClientId), ConsentItems.Split(c.Items), c.GrantedAt, c.UpdatedAt))],
             [.. history.Select(r => new ConnectionData(Service(r.ClientId), r.At, r.SourceId, r.Acr, r.Claims.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 r.EnterpriseId is null ? null : new EnterpriseData(r.EnterpriseId, r.EnterpriseName)))],
-            subjects);
+            subjects,
+            audit);
     }
+
+    private static readonly System.Linq.Expressions.Expression<Func<AuditRecord, AuditEventData>> AuditOf = e =>
+        new AuditEventData(e.Time, e.Type, e.Client, e.Source, e.Level, e.Ip, e.Outcome, e.Detail);
 }
 
 /// <summary>The downloaded document.</summary>
@@ -67,7 +77,11 @@ public sealed record PersonalData(
     IReadOnlyList<SessionData> Sessions,
     IReadOnlyList<ConsentData> Consents,
     IReadOnlyList<ConnectionData> ConnectionHistory,
-    IReadOnlyList<PairwiseSubjectData> PairwiseSubjects);
+    IReadOnlyList<PairwiseSubjectData> PairwiseSubjects,
+    IReadOnlyList<AuditEventData> AuditEvents);
+
+/// <summary>One audit event about the person (docs/integration.md, "Audit").</summary>
+public sealed record AuditEventData(DateTimeOffset Time, string Type, string? Client, string? Source, string? Level, string? Ip, string Outcome, string? Detail);
 
 public sealed record PersonData(
     string? IdentityNumber,

@@ -113,5 +113,7 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         builder.HasIndex(e => e.Sequence).IsUnique().HasFilter("\"Sequence\" IS NOT NULL");
         builder.HasIndex(e => new { e.Type, e.Time });
         builder.HasIndex(e => new { e.Actor, e.Time });
+        // The person's own download of their data (Account/PersonalDataExport).
+        builder.HasIndex(e => new { e.Subject, e.Time });
     }
 }

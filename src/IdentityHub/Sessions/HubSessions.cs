@@ -231,7 +231,6 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
                 Actor = initiatingClientId is null ? AuditEntry.Person(personId) : AuditEntry.ClientRef(initiatingClientId),
                 Subject = AuditEntry.Person(personId),
                 Client = initiatingClientId,
-                Detail = $"session {sessionId}",
             });
             var participants = await db.SessionParticipants.AsNoTracking()
                 .Where(p => p.SessionId == sessionId && p.ClientId != initiatingClientId).ToListAsync(cancellationToken);

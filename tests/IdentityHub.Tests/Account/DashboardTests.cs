@@ -357,6 +357,10 @@ public abstract class DashboardTests(HubFactory hub)
         var sector = Assert.Single(data.GetProperty("pairwiseSubjects").EnumerateArray());
         Assert.Equal(service.ClientId + ".example", sector.GetProperty("sector").GetString());
         Assert.Equal(tokens.IdTokenJwt.Subject, sector.GetProperty("subject").GetString());
+        // What the audit trail recorded of the person comes with it.
+        var recorded = data.GetProperty("auditEvents").EnumerateArray().ToList();
+        Assert.Contains(recorded, e => e.GetProperty("type").GetString() == "login.succeeded" && e.GetProperty("source").GetString() == "registry");
+        Assert.Contains(recorded, e => e.GetProperty("type").GetString() == "token.issued" && e.GetProperty("client").GetString() == service.ClientId);
 
         // Nothing that proves who the person is, and none of the keys the hub finds their rows by.
         await using var scope = hub.Services.CreateAsyncScope();

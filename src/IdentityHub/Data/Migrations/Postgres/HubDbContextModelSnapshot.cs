@@ -96,6 +96,8 @@ namespace IdentityHub.Data.Migrations.Postgres
 
                     b.HasIndex("Actor", "Time");
 
+                    b.HasIndex("Subject", "Time");
+
                     b.HasIndex("Type", "Time");
 
                     b.ToTable("AuditArchive", (string)null);
@@ -200,6 +202,8 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.HasIndex("Time");
 
                     b.HasIndex("Actor", "Time");
+
+                    b.HasIndex("Subject", "Time");
 
                     b.HasIndex("Time", "Id")
                         .HasDatabaseName("IX_AuditEvents_Unsealed")

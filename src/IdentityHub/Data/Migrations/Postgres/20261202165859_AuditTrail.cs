@@ -93,6 +93,11 @@ namespace IdentityHub.Data.Migrations.Postgres
                 filter: "\"Sequence\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
+                name: "IX_AuditArchive_Subject_Time",
+                table: "AuditArchive",
+                columns: new[] { "Subject", "Time" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AuditArchive_Type_Time",
                 table: "AuditArchive",
                 columns: new[] { "Type", "Time" });
@@ -108,6 +113,11 @@ namespace IdentityHub.Data.Migrations.Postgres
                 column: "Sequence",
                 unique: true,
                 filter: "\"Sequence\" IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEvents_Subject_Time",
+                table: "AuditEvents",
+                columns: new[] { "Subject", "Time" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_AuditEvents_Time",

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.Migrations.Postgres
 {
     [DbContext(typeof(HubDbContext))]
-    [Migration("20261202161506_AuditTrail")]
+    [Migration("20261202165859_AuditTrail")]
     partial class AuditTrail
     {
         /// <inheritdoc />
@@ -98,6 +98,8 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .HasFilter("\"Sequence\" IS NOT NULL");
 
                     b.HasIndex("Actor", "Time");
+
+                    b.HasIndex("Subject", "Time");
 
                     b.HasIndex("Type", "Time");
 
@@ -203,6 +205,8 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.HasIndex("Time");
 
                     b.HasIndex("Actor", "Time");
+
+                    b.HasIndex("Subject", "Time");
 
                     b.HasIndex("Time", "Id")
                         .HasDatabaseName("IX_AuditEvents_Unsealed")
