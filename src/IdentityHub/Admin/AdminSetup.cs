@@ -84,6 +84,7 @@ internal static class AdminSetup
         api.MapRelyingParties();
         api.MapIdentitySources();
         api.MapRegistry();
+        api.MapKeys();
         return app;
     }
 
