@@ -253,8 +253,9 @@ internal sealed partial class KeyChangeListener(SigningKeys ring, IConfiguration
             {
                 break;
             }
-            catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException or TimeoutException or DbUpdateException)
+            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Whatever failed (the connection, or reading a key), the listener carries on: the hub must not stop for it.
                 LogListenerDown(logger, exception, RetryDelay.TotalSeconds);
             }
             try
