@@ -1,6 +1,6 @@
-using IdentityHub.Audit;
 using System.Globalization;
 using System.Text.Json;
+using IdentityHub.Audit;
 using IdentityHub.Consent;
 using IdentityHub.Data;
 using IdentityHub.Registry;

@@ -86,6 +86,7 @@ internal static class AdminSetup
         api.MapIdentitySources();
         api.MapRegistry();
         api.MapAudit();
+        api.MapKeys();
         return app;
     }
 

@@ -157,7 +157,7 @@ internal static class AuditApi
         var path = http.Request.Path.Value ?? "";
         var named = context.Arguments.OfType<IAuditedRequest>().FirstOrDefault()?.AuditedId;
         var subject = path.StartsWith(Prefix, StringComparison.Ordinal) ? path[Prefix.Length..] : path;
-        var client = http.User.GetClaim(Claims.ClientId) ?? http.User.GetClaim(Claims.Subject);
+        var client = ClientOf(http);
         var entry = new AuditEntry(AuditTypes.AdminChange)
         {
             Actor = client is null ? null : AuditEntry.ClientRef(client),
@@ -188,6 +188,9 @@ internal static class AuditApi
     }
 
     private const string Prefix = "/api/admin/v1/";
+
+    /// <summary>The admin client whose token the request carries.</summary>
+    public static string? ClientOf(HttpContext http) => http.User.GetClaim(Claims.ClientId) ?? http.User.GetClaim(Claims.Subject);
 
     // A body that does not bind is refused by setting the response's status, with no result of the endpoint's own.
     private static int StatusOf(object? result, HttpContext http) => (result is INestedHttpResult nested ? nested.Result : result) switch

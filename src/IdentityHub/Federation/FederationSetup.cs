@@ -62,10 +62,13 @@ internal static class FederationSetup
                 .AddEventHandler(ClientAssertionAudience.ChallengeDescriptor)
                 .AddEventHandler(ClientAssertionAudience.TokenDescriptor)
                 .AddEventHandler(ChallengeFailure.Descriptor)
-                .AddEventHandler(LogoutHintNotKept.Descriptor);
+                .AddEventHandler(LogoutHintNotKept.Descriptor)
+                .AddEventHandler(StateTokenKeys.Descriptor);
         });
 
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>, StateTokenKeys>();
+        // The client copies the server's keys: rebuilt after them, when a key is added or retires (docs/design.md, "Keys").
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictClientOptions>, OptionsFollow<OpenIddictServerOptions, OpenIddictClientOptions>>();
         builder.Services.AddSingleton<UpstreamRegistrations>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictClientOptions>>(services => services.GetRequiredService<UpstreamRegistrations>());
         builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictClientOptions>>(services => services.GetRequiredService<UpstreamRegistrations>());
@@ -111,14 +114,38 @@ internal static class FederationSetup
 
 /// <summary>
 /// The upstream client protects its state tokens with the hub's own keys, those the server keeps in the database
-/// (ES256 to sign, the symmetric key to encrypt), so any instance can read a state token another one issued.
+/// (ES256 to sign, the symmetric key to encrypt), so any instance can read a state token another one issued. It holds
+/// every published one, so a state token protected before a rotation is still read after it; each new token, and each
+/// client assertion (RS256, <see cref="UpstreamRegistrations"/>), takes the key active at that moment (docs/design.md, "Keys").
 /// </summary>
-internal sealed class StateTokenKeys(IOptionsMonitor<OpenIddictServerOptions> server) : IConfigureOptions<OpenIddictClientOptions>
+internal sealed class StateTokenKeys(IOptionsMonitor<OpenIddictServerOptions> server, KeySchedule schedule)
+    : IConfigureOptions<OpenIddictClientOptions>, IOpenIddictClientHandler<OpenIddictClientEvents.GenerateTokenContext>
 {
+    public static OpenIddictClientHandlerDescriptor Descriptor { get; } = OpenIddictClientHandlerDescriptor.CreateBuilder<OpenIddictClientEvents.GenerateTokenContext>()
+        .UseSingletonHandler<StateTokenKeys>()
+        .SetOrder(OpenIddictClientHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 1)
+        .SetType(OpenIddictClientHandlerType.Custom)
+        .Build();
+
     public void Configure(OpenIddictClientOptions options)
     {
         var keys = server.CurrentValue;
         options.SigningCredentials.AddRange(keys.SigningCredentials.Where(c => c.Key is ECDsaSecurityKey));
         options.EncryptionCredentials.AddRange(keys.EncryptionCredentials.Where(c => c.Key is SymmetricSecurityKey));
+    }
+
+    public ValueTask HandleAsync(OpenIddictClientEvents.GenerateTokenContext context)
+    {
+        if (context.TokenType == OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.Private.ClientAssertion)
+        {
+            context.SigningCredentials = schedule.Signing(context.Registration.SigningCredentials, SecurityAlgorithms.RsaSha256) ?? context.SigningCredentials;
+            return default;
+        }
+        context.SigningCredentials = schedule.Signing(context.Options.SigningCredentials, SecurityAlgorithms.EcdsaSha256) ?? context.SigningCredentials;
+        if (context.EncryptionCredentials is not null)
+        {
+            context.EncryptionCredentials = schedule.Encrypting(context.Options.EncryptionCredentials, SecurityAlgorithms.Aes256KW) ?? context.EncryptionCredentials;
+        }
+        return default;
     }
 }

@@ -60,6 +60,7 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
             {
                 // The hub signs its client assertions with its own RS256 key, which the source reads from the hub's
                 // JWKS ({issuer}/.well-known/jwks, registered there as jwks_uri): no secret to share or rotate by hand.
+                // Every published one is here; the one active at the moment signs (StateTokenKeys).
                 registration.SigningCredentials.AddRange(server.CurrentValue.SigningCredentials
                     .Where(c => c.Key is RsaSecurityKey && c.Algorithm == SecurityAlgorithms.RsaSha256));
             }

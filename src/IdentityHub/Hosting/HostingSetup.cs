@@ -14,6 +14,7 @@ internal static class HostingSetup
     {
         builder.Services.AddValidatedOptions<HubOptions, HubOptionsValidator>(HubOptions.Section);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<KeySchedule>();
         builder.AddHubDatabase();
 
         var hub = HubEnvironment.Options(builder);

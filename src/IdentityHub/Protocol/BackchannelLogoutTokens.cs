@@ -12,11 +12,12 @@ using OpenIddict.Server;
 namespace IdentityHub.Protocol;
 
 /// <summary>
-/// Logout tokens (OIDC Back-Channel Logout 1.0, section 2.4), signed with the RSA key that signs ID tokens, so a service
+/// Logout tokens (OIDC Back-Channel Logout 1.0, section 2.4), signed with the RSA key that signs ID tokens at that moment
+/// (docs/design.md, "Keys"), so a service
 /// checks them against the same JWKS and algorithm: <c>typ</c> <c>logout+jwt</c> and no <c>nonce</c>, so neither can
 /// pass for the other (docs/integration.md, "Logout").
 /// </summary>
-internal sealed class BackchannelLogoutTokens(HubDbContext db, IOptionsMonitor<OpenIddictServerOptions> server, HubIssuer issuer, TimeProvider time)
+internal sealed class BackchannelLogoutTokens(HubDbContext db, IOptionsMonitor<OpenIddictServerOptions> server, KeySchedule keys, HubIssuer issuer, TimeProvider time)
     : IBackchannelLogoutTokens
 {
     public const string LogoutEvent = "http://schemas.openid.net/event/backchannel-logout";
@@ -36,8 +37,8 @@ internal sealed class BackchannelLogoutTokens(HubDbContext db, IOptionsMonitor<O
 
     public string Create(string clientId, string sessionId, string subject)
     {
-        var credentials = server.CurrentValue.SigningCredentials.FirstOrDefault(c => c.Key is RsaSecurityKey)
-            ?? server.CurrentValue.SigningCredentials.First(c => c.Key is AsymmetricSecurityKey);
+        var credentials = keys.Signing(server.CurrentValue.SigningCredentials, SecurityAlgorithms.RsaSha256)
+            ?? server.CurrentValue.SigningCredentials.First(c => c.Key is RsaSecurityKey);
         var now = time.GetUtcNow().UtcDateTime;
         return Handler.CreateToken(new SecurityTokenDescriptor
         {

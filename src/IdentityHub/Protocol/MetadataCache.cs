@@ -12,8 +12,8 @@ namespace IdentityHub.Protocol;
 /// new settings), yet OpenIddict builds them on every request (bench/README.md: JWKS at 0.29× the peer). The
 /// first answer is kept and served until then. Several instances built from the same database serve the same bytes,
 /// and so the same <c>ETag</c>: a client revalidates with <c>If-None-Match</c> and gets a 304 on any instance. The
-/// hour of <c>max-age</c> is far below the day a new key is published before it signs (docs/integration.md,
-/// "Endpoints"), so a service that honours it always knows a key before it sees a token signed with it.
+/// hour of <c>max-age</c> is at most the time a new key is published before it signs (<c>Hub:Keys:PublishBeforeUseHours</c>,
+/// docs/design.md "Keys"), so a service that honours it always knows a key before it sees a token signed with it.
 /// </summary>
 internal sealed class MetadataCache
 {
@@ -22,8 +22,13 @@ internal sealed class MetadataCache
     public const string CacheControl = "public, max-age=3600";
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _generation;
 
-    public MetadataCache(IOptionsMonitor<OpenIddictServerOptions> options) => options.OnChange(_ => _entries.Clear());
+    public MetadataCache(IOptionsMonitor<OpenIddictServerOptions> options) => options.OnChange(_ =>
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.Clear();
+    });
 
     private sealed record Entry(byte[] Body, string ContentType, string ETag);
 
@@ -41,6 +46,8 @@ internal sealed class MetadataCache
             return;
         }
 
+        // An answer built from options replaced meanwhile (a key rotation) is sent, not kept.
+        var generation = Interlocked.Read(ref _generation);
         var original = http.Response.Body;
         using var buffer = new MemoryStream();
         http.Response.Body = buffer;
@@ -55,7 +62,11 @@ internal sealed class MetadataCache
         var body = buffer.ToArray();
         if (http.Response.StatusCode == StatusCodes.Status200OK && http.Response.ContentType is { } contentType)
         {
-            var entry = _entries.GetOrAdd(path, new Entry(body, contentType, ETagOf(body)));
+            var entry = new Entry(body, contentType, ETagOf(body));
+            if (Interlocked.Read(ref _generation) == generation)
+            {
+                entry = _entries.GetOrAdd(path, entry);
+            }
             http.Response.Headers.Remove(HeaderNames.Pragma);
             http.Response.Headers.Remove(HeaderNames.Expires);
             await WriteAsync(http, entry);

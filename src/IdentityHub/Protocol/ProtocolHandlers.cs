@@ -31,7 +31,7 @@ internal static class ProtocolHandlers
         KeepNoEntryForIdentityTokens.Descriptor,
         KeepHubInternalsOutOfTokens.Descriptor,
         FindAccessTokenEntryByJti.Descriptor,
-        SignHubOnlyTokensWithEcdsa.Descriptor,
+        SignWithActiveKeys.Descriptor,
         RefuseRefreshTokenRedeemedTwiceAtOnce.Descriptor,
         RevokeAuthorizationOnReplay.Descriptor,
     ];
@@ -374,25 +374,31 @@ internal static class ProtocolHandlers
     }
 
     /// <summary>
-    /// Codes and refresh tokens are encrypted and read by the hub alone: no client ever checks their signature. They
-    /// are signed with the hub's ES256 key (about a tenth of the CPU of an RS256 signature); identity and access
-    /// tokens keep the first signing key (RS256), which every client and resource server accepts.
+    /// Each token is signed and encrypted with the key active at this moment (docs/design.md, "Keys"): OpenIddict holds
+    /// every published key and would take the first. Codes and refresh tokens are encrypted and read by the hub alone:
+    /// no client ever checks their signature. They are signed with the hub's ES256 key (about a tenth of the CPU of an
+    /// RS256 signature); identity and access tokens, and anything else, with RS256, which every client and resource
+    /// server accepts.
     /// </summary>
-    public sealed class SignHubOnlyTokensWithEcdsa : IOpenIddictServerHandler<GenerateTokenContext>
+    public sealed class SignWithActiveKeys(KeySchedule schedule) : IOpenIddictServerHandler<GenerateTokenContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-                .UseSingletonHandler<SignHubOnlyTokensWithEcdsa>()
+                .UseSingletonHandler<SignWithActiveKeys>()
                 .SetOrder(Protection.AttachSecurityCredentials.Descriptor.Order + 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
         public ValueTask HandleAsync(GenerateTokenContext context)
         {
-            if (context.TokenType is TokenTypeIdentifiers.RefreshToken or TokenTypeIdentifiers.Private.AuthorizationCode
-                && context.Options.SigningCredentials.FirstOrDefault(c => c.Key is Microsoft.IdentityModel.Tokens.ECDsaSecurityKey) is { } ecdsa)
+            var algorithm = context.TokenType is TokenTypeIdentifiers.RefreshToken or TokenTypeIdentifiers.Private.AuthorizationCode
+                ? Microsoft.IdentityModel.Tokens.SecurityAlgorithms.EcdsaSha256
+                : Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256;
+            context.SigningCredentials = schedule.Signing(context.Options.SigningCredentials, algorithm) ?? context.SigningCredentials;
+            if (context.EncryptionCredentials is not null)
             {
-                context.SigningCredentials = ecdsa;
+                context.EncryptionCredentials = schedule.Encrypting(context.Options.EncryptionCredentials, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.Aes256KW)
+                    ?? context.EncryptionCredentials;
             }
             return default;
         }

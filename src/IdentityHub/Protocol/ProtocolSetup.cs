@@ -88,8 +88,20 @@ internal static class ProtocolSetup
         // The hub's own tokens come back (userinfo, introspection, refresh, id_token_hint) with the issuer as written.
         builder.Services.Configure<OpenIddictServerOptions>(options => options.TokenValidationParameters.ValidIssuers = ExactIssuer.ValidIssuers(issuer));
         builder.Services.Configure<OpenIddict.Validation.OpenIddictValidationOptions>(options => options.TokenValidationParameters.ValidIssuers = ExactIssuer.ValidIssuers(issuer));
+        builder.Services.AddValidatedOptions<KeyOptions, KeyOptionsValidator>(KeyOptions.Section);
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());
+        // The validation stack (admin API tokens) copies the server's keys: rebuilt after them (docs/design.md, "Keys").
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>,
+            OptionsFollow<OpenIddictServerOptions, OpenIddict.Validation.OpenIddictValidationOptions>>();
+        builder.Services.AddScoped<KeyRotation>();
+        builder.Services.AddSingleton<KeyMaintenance>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<KeyMaintenance>());
+        if (hub.Database.Provider == DatabaseProvider.Postgres)
+        {
+            builder.Services.AddHostedService<KeyChangeListener>();
+        }
         // PKCE with S256 only: "plain" protects nothing once the challenge travels through the browser.
         builder.Services.Configure<OpenIddictServerOptions>(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
         builder.Services.AddScoped<ClaimsIssuance>();
@@ -102,11 +114,18 @@ internal static class ProtocolSetup
     }
 
     /// <summary>
-    /// First after the hub's frame: discovery and JWKS from memory before any other work; OpenIddict's errors that
+    /// First after the hub's frame: the keys brought up to the clock, discovery and JWKS from memory before any other work; OpenIddict's errors that
     /// must not go back to a service are shown by the hub's error page.
     /// </summary>
     public static WebApplication UseProtocol(this WebApplication app)
     {
+        // A key that activated or retired since the options were built: they are rebuilt before this request uses them.
+        var keys = app.Services.GetRequiredService<SigningKeys>();
+        app.Use((http, next) =>
+        {
+            keys.RefreshWhenDue();
+            return next(http);
+        });
         app.Use(app.Services.GetRequiredService<MetadataCache>().InvokeAsync);
         app.Use(StaleClientRefusal.InvokeAsync);
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/connect"), branch => branch.UseStatusCodePagesWithReExecute("/error"));

@@ -96,6 +96,20 @@ public sealed class AuditTrailTests(PostgresHub hub) : IClassFixture<PostgresHub
     }
 
     [Fact]
+    public async Task AKeyRotation_IsRecorded_WithTheNewKids()
+    {
+        using var admin = await hub.CreateAdminClientAsync();
+        var rotated = await admin.PostAsJsonAsync("/api/admin/v1/keys/rotate", new { activateAfterSeconds = 3600 });
+        Assert.Equal(HttpStatusCode.Accepted, rotated.StatusCode);
+        var next = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()
+            .Where(k => k.GetProperty("status").GetString() == "next").Select(k => k.GetProperty("kid").GetString()!).ToList();
+        Assert.Equal(3, next.Count);
+        var recorded = (await EventsAsync(hub)).Last(e => e.Type == AuditTypes.KeyRotated);
+        Assert.Equal("client:hub-admin", recorded.Actor);
+        Assert.All(next, kid => Assert.Contains(kid, recorded.Subject!, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AuditApi_FiltersByTypeActorAndTime_AndPagesNewestFirst()
     {
         await LoginAsync(hub);

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.Migrations.Postgres
 {
     [DbContext(typeof(HubDbContext))]
-    [Migration("20261202165859_AuditTrail")]
-    partial class AuditTrail
+    [Migration("20261202162202_KeyRotation")]
+    partial class KeyRotation
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -24,198 +24,6 @@ namespace IdentityHub.Data.Migrations.Postgres
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
-
-            modelBuilder.Entity("IdentityHub.Audit.ArchivedAuditEvent", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Actor")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
-                    b.Property<string>("Client")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
-                    b.Property<string>("Detail")
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
-
-                    b.Property<byte[]>("Hash")
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Ip")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Level")
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<byte[]>("Mac")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<byte[]>("PreviousHash")
-                        .HasColumnType("bytea");
-
-                    b.Property<Guid?>("PreviousId")
-                        .HasColumnType("uuid");
-
-                    b.Property<long?>("Sequence")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Source")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
-                    b.Property<string>("Subject")
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)");
-
-                    b.Property<DateTimeOffset>("Time")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("TraceId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Sequence")
-                        .IsUnique()
-                        .HasFilter("\"Sequence\" IS NOT NULL");
-
-                    b.HasIndex("Actor", "Time");
-
-                    b.HasIndex("Subject", "Time");
-
-                    b.HasIndex("Type", "Time");
-
-                    b.ToTable("AuditArchive", (string)null);
-                });
-
-            modelBuilder.Entity("IdentityHub.Audit.AuditChainHead", b =>
-                {
-                    b.Property<int>("Id")
-                        .HasColumnType("integer");
-
-                    b.Property<Guid?>("EventId")
-                        .HasColumnType("uuid");
-
-                    b.Property<byte[]>("Hash")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<byte[]>("Mac")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<long>("Sequence")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("AuditChainHead", (string)null);
-                });
-
-            modelBuilder.Entity("IdentityHub.Audit.AuditEvent", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Actor")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
-                    b.Property<string>("Client")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
-                    b.Property<string>("Detail")
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
-
-                    b.Property<byte[]>("Hash")
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Ip")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Level")
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<byte[]>("Mac")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<byte[]>("PreviousHash")
-                        .HasColumnType("bytea");
-
-                    b.Property<Guid?>("PreviousId")
-                        .HasColumnType("uuid");
-
-                    b.Property<long?>("Sequence")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Source")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
-                    b.Property<string>("Subject")
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)");
-
-                    b.Property<DateTimeOffset>("Time")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("TraceId")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Sequence")
-                        .IsUnique()
-                        .HasFilter("\"Sequence\" IS NOT NULL");
-
-                    b.HasIndex("Time");
-
-                    b.HasIndex("Actor", "Time");
-
-                    b.HasIndex("Subject", "Time");
-
-                    b.HasIndex("Time", "Id")
-                        .HasDatabaseName("IX_AuditEvents_Unsealed")
-                        .HasFilter("\"Sequence\" IS NULL");
-
-                    b.HasIndex("Type", "Time");
-
-                    b.ToTable("AuditEvents", (string)null);
-                });
 
             modelBuilder.Entity("IdentityHub.Consent.ConsentRecord", b =>
                 {
@@ -527,6 +335,9 @@ namespace IdentityHub.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset>("ActivatesAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Algorithm")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -535,11 +346,15 @@ namespace IdentityHub.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("ProtectedKey")
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<DateTimeOffset?>("RetiredAt")
+                    b.Property<DateTimeOffset?>("RetiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
