@@ -80,6 +80,12 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
     public const string ArchiveTable = "AuditArchive";
     public const string HeadTable = "AuditChainHead";
 
+    /// <summary>What an event says and its MAC, in the order of <see cref="AuditChain.ContentMac"/>'s fields: what the hub inserts, what sealing must leave unchanged.</summary>
+    public const string ContentColumns = "\"Id\", \"Time\", \"Type\", \"Actor\", \"Subject\", \"Client\", \"Source\", \"Level\", \"Ip\", \"Outcome\", \"Detail\", \"TraceId\", \"Mac\"";
+
+    /// <summary>Every column: the content and the link sealing adds.</summary>
+    public const string AllColumns = ContentColumns + ", \"Sequence\", \"PreviousId\", \"PreviousHash\", \"Hash\"";
+
     public void Configure(EntityTypeBuilder<AuditEvent> builder)
     {
         Configure(builder, EventsTable);

@@ -75,13 +75,13 @@ public sealed class AuditLog(HubDbContext db, AuditChain chain, TimeProvider tim
         return staged ?? [];
     }
 
+    private const string InsertSql = $"INSERT INTO \"{AuditEventConfiguration.EventsTable}\" ({AuditEventConfiguration.ContentColumns}) " +
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
     /// <summary>The insert of <paramref name="e"/>, to join a batch of statements on PostgreSQL.</summary>
     public static NpgsqlBatchCommand InsertCommand(AuditEvent e)
     {
-        var command = new NpgsqlBatchCommand("""
-            INSERT INTO "AuditEvents" ("Id", "Time", "Type", "Actor", "Subject", "Client", "Source", "Level", "Ip", "Outcome", "Detail", "TraceId", "Mac")
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            """);
+        var command = new NpgsqlBatchCommand(InsertSql);
         foreach (var value in (ReadOnlySpan<object?>)[e.Id, e.Time, e.Type, e.Actor, e.Subject, e.Client, e.Source, e.Level, e.Ip, e.Outcome, e.Detail, e.TraceId, e.Mac])
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });

@@ -16,8 +16,7 @@ internal sealed class AuditRetention(HubDbContext db, IOptions<HistoryOptions> h
 {
     public const int BatchSize = 1_000;
 
-    private const string Columns = "\"Id\", \"Time\", \"Type\", \"Actor\", \"Subject\", \"Client\", \"Source\", \"Level\", \"Ip\", \"Outcome\", " +
-        "\"Detail\", \"TraceId\", \"Mac\", \"Sequence\", \"PreviousId\", \"PreviousHash\", \"Hash\"";
+    private const string Columns = AuditEventConfiguration.AllColumns;
 
     public async Task DeleteAsync(DateTimeOffset now, ExpiredRecordsBatches batches, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using IdentityHub.Audit;
+
 namespace IdentityHub.Data;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace IdentityHub.Data;
 /// </summary>
 internal static class AuditTriggers
 {
-    private const string Content = "\"Id\", \"Time\", \"Type\", \"Actor\", \"Subject\", \"Client\", \"Source\", \"Level\", \"Ip\", \"Outcome\", \"Detail\", \"TraceId\", \"Mac\"";
+    private const string Content = AuditEventConfiguration.ContentColumns;
 
     public static string Postgres => $$"""
         CREATE FUNCTION audit_events_guard() RETURNS trigger LANGUAGE plpgsql AS $fn$

@@ -112,30 +112,36 @@ internal sealed class HubTokenStore(
             """;
         object?[] values = [token.Id, token.Application?.Id, token.Authorization?.Id, token.ConcurrencyToken, token.CreationDate, token.ExpirationDate,
             token.Payload, token.Properties, token.RedemptionDate, token.ReferenceId, token.Status, token.Subject, token.Type];
-        var staged = audit.TakeStaged();
-        if (staged.Count == 0)
-        {
-            await ExecuteAsync(Insert, values, cancellationToken);
-            return;
-        }
+        await ExecuteAsync(Insert, values, cancellationToken, audit.TakeStaged());
+    }
+
+    /// <summary>
+    /// One statement on the context's connection (and transaction, if any) with positional parameters: they spare
+    /// Npgsql the rewriting of named ones, and EF Core its raw-SQL command building, on every token issued or redeemed.
+    /// With <paramref name="events"/>, their inserts follow in the same batch: one round trip, one commit.
+    /// </summary>
+    private async Task<int> ExecuteAsync(string sql, object?[] values, CancellationToken cancellationToken, IReadOnlyList<AuditEvent>? events = null)
+    {
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+            if (events is not { Count: > 0 })
             {
-                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
-            };
-            var row = new NpgsqlBatchCommand(Insert);
-            foreach (var value in values)
-            {
-                row.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                await using var command = new NpgsqlCommand(sql, connection) { Transaction = transaction };
+                Bind(command.Parameters, values);
+                return await command.ExecuteNonQueryAsync(cancellationToken);
             }
+            await using var batch = new NpgsqlBatch(connection) { Transaction = transaction };
+            var row = new NpgsqlBatchCommand(sql);
+            Bind(row.Parameters, values);
             batch.BatchCommands.Add(row);
-            foreach (var e in staged)
+            foreach (var e in events)
             {
                 batch.BatchCommands.Add(AuditLog.InsertCommand(e));
             }
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return await batch.ExecuteNonQueryAsync(cancellationToken);
         }
         finally
         {
@@ -143,28 +149,11 @@ internal sealed class HubTokenStore(
         }
     }
 
-    /// <summary>
-    /// One statement on the context's connection (and transaction, if any) with positional parameters: they spare
-    /// Npgsql the rewriting of named ones, and EF Core its raw-SQL command building, on every token issued or redeemed.
-    /// </summary>
-    private async Task<int> ExecuteAsync(string sql, object?[] values, CancellationToken cancellationToken)
+    private static void Bind(NpgsqlParameterCollection parameters, object?[] values)
     {
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+        foreach (var value in values)
         {
-            await using var command = new NpgsqlCommand(sql, (NpgsqlConnection)db.Database.GetDbConnection())
-            {
-                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
-            };
-            foreach (var value in values)
-            {
-                command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-            }
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
+            parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
         }
     }
 
