@@ -15,7 +15,7 @@ root=$(pwd)
 LEVELS=${LEVELS:-"8 32"}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 WARMUP=${WARMUP:-4}  # per run, after the pre-warm below; 4 s keeps the full run well under 15 minutes
-SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login login-mfa federated-login introspection userinfo sso logout"}
+SCENARIOS=${SCENARIOS:-"discovery jwks client-credentials refresh login login-mfa federated-login introspection data-introspection userinfo sso logout"}
 # login-mfa: registry people with an authenticator app, each used at most once per 30-second step (bench/README.md).
 MFA_PEOPLE=${MFA_PEOPLE:-200}
 # Seconds per scenario, once, before anything is measured (JIT, pools, caches): at least 20 s in all, since a fresh
@@ -139,6 +139,12 @@ sso_secret=$(api relying-parties '{"clientId":"bench-sso","displayName":"Benchma
   "redirectUris":["http://127.0.0.1:5091/signin-oidc"],"sectorIdentifier":"sso.bench.example","allowedScopes":["openid","profile","email"],"consent":"implicit"}' | secret_of)
 cc_secret=$(api relying-parties '{"clientId":"bench-cc","displayName":"Benchmark API client","clientType":"confidential","grantTypes":["client_credentials"],
   "redirectUris":[],"allowedScopes":[]}' | secret_of)
+# data-introspection: a data provider entitled to the identity number, and a service allowed its scope (docs/integration.md,
+# "Data providers"); the provider introspects the token issued for it, and each answer is a release on record.
+provider_secret=$(api data-providers '{"id":"bench-tax","displayName":"Benchmark tax office","resource":"https://tax.bench.example",
+  "scopes":[{"name":"bench_income","description":{"vi":"Thu nhập","en":"Income","fr":"Revenus"}}],"subjectIdentifier":"identity_number"}' | secret_of)
+data_secret=$(api relying-parties '{"clientId":"bench-data","displayName":"Benchmark data reader","clientType":"confidential","grantTypes":["authorization_code","refresh_token"],
+  "redirectUris":["http://localhost:5090/signin-oidc"],"allowedScopes":["openid","profile","email","offline_access","bench_income"],"consent":"implicit"}' | secret_of)
 api registry/people '{"identityNumber":"079190001234","givenName":"Bench","familyName":"User","birthdate":"1990-01-01","gender":"female",
   "birthplace":"79001","birthcountry":"VN","email":"bench.user@example.vn","username":"bench.user","password":"Bench-Passw0rd!"}' >/dev/null
 mfa_accounts="$work/mfa-accounts.txt"
@@ -163,6 +169,7 @@ hub_args() {
     client-credentials) echo "--client-id bench-cc --client-secret $cc_secret" ;;
     federated-login) echo "--client-id bench-web --client-secret $web_secret --idp-hint mock-bank --upstream-pid $mock_pid" ;;
     login-mfa) echo "--client-id bench-web --client-secret $web_secret --totp-accounts $mfa_accounts" ;;
+    data-introspection) echo "--client-id bench-data --client-secret $data_secret --resource https://tax.bench.example --data-scope bench_income --provider-id bench-tax --provider-secret $provider_secret" ;;
     sso) echo "--client-id bench-web --client-secret $web_secret --second-client-id bench-sso --second-client-secret $sso_secret" ;;
     logout) echo "--client-id bench-web --client-secret $web_secret --idp-hint mock-bank --upstream-pid $mock_pid" ;;
     *) echo "--client-id bench-web --client-secret $web_secret" ;;
@@ -170,7 +177,8 @@ hub_args() {
 }
 # The peer (node-oidc-provider as configured here) has no second factor: against the hub's login-mfa it runs its
 # password login, the same login as in the "login" row, measured interleaved with the hub's login-mfa (bench/README.md).
-peer_scenario() { if [ "$1" = login-mfa ]; then echo login; else echo "$1"; fi; }
+# Nor has it data providers: against data-introspection it runs its plain introspection, which writes nothing.
+peer_scenario() { case "$1" in login-mfa) echo login ;; data-introspection) echo introspection ;; *) echo "$1" ;; esac; }
 peer_args() {
   case "$1" in
     client-credentials) echo "--client-id bench-cc --client-secret bench-cc-secret-0123456789abcdefghijklmnop --scope api" ;;

@@ -24,6 +24,9 @@ for path in sorted(glob.glob(os.path.join(args.runs, "*.json"))):
         # after login-mfa. Shown in the login-mfa row, marked as the stand-in it is.
         if run["scenario"] == "login" and "-login-mfa" in name:
             run["scenario"], run["standIn"] = "login-mfa", "login"
+        # Nor has it data providers: its plain introspection stands in for the hub's data-introspection.
+        if run["scenario"] == "introspection" and "-data-introspection" in name:
+            run["scenario"], run["standIn"] = "data-introspection", "introspection"
         bucket.append(run)
 
 def key(r): return (r["scenario"], r["concurrency"])
@@ -48,7 +51,7 @@ def fmt(r, field):
     if field == "goal":  # the latency goal at 70 % of the maximum rate
         return "–" if r["operations"] == 0 else "yes" if r["latencyMs"]["p99Ms"] < 100 else "**no**"
 
-order = ["discovery", "jwks", "client-credentials", "refresh", "login", "login-mfa", "federated-login", "introspection", "userinfo", "sso", "logout"]
+order = ["discovery", "jwks", "client-credentials", "refresh", "login", "login-mfa", "federated-login", "introspection", "data-introspection", "userinfo", "sso", "logout"]
 def rank(scenario): return order.index(scenario) if scenario in order else 99
 lines = ["# Benchmark results", "", *[f"- {m}" for m in args.meta], "",
          "Throughput in operations per second; latency p50 / p95 / p99 in ms; CPU = server CPU ms per operation;",
@@ -60,10 +63,13 @@ for (scenario, level) in sorted(table, key=lambda k: (rank(k[0]), k[1])):
     ratio = f'{hub["opsPerSecond"] / peer["opsPerSecond"]:.2f}×' if hub and peer and peer["opsPerSecond"] > 0 else "–"
     lines.append(f"| {scenario} | {level} | {fmt(hub,'ops')} | {fmt(peer,'ops')} | {ratio} | {fmt(hub,'lat')} | {fmt(peer,'lat')} | "
                  f"{fmt(hub,'cpu')} | {fmt(peer,'cpu')} | {fmt(hub,'rss')} | {fmt(peer,'rss')} | {fmt(hub,'err')}/{fmt(peer,'err')} |")
-if any(r.get("standIn") for r in runs + rate):
+if any(r.get("standIn") == "login" for r in runs + rate):
     lines += ["", "† the peer has no second factor: its password-only login (the login row's operation), measured interleaved with the",
               "hub's login-mfa (password, then an authenticator code computed by the driver, at acr eidas2). That ratio compares",
               "the hub doing more (a second page, a code check and its replay guard) with the peer doing less."]
+if any(r["scenario"] == "data-introspection" for r in runs):
+    lines += ["", "data-introspection: a data provider introspects the access token issued for its resource (RFC 8707); each answer",
+              "writes a release row and its data.released audit event. † for the peer: its plain introspection, which writes nothing."]
 if any(r["scenario"] == "sso" for r in runs):
     lines += ["", "sso: a second service's login in the browser of one login per worker at the first (redirects only, no page);",
               "at the hub the second service is of another sector (another sub)."]

@@ -133,6 +133,10 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         {
             query.Add(new("acr_values", acrValues));
         }
+        if (options.Resource is { } resource)
+        {
+            query.Add(new("resource", resource));
+        }
         var authorize = WithQuery(Endpoints.Authorization, query);
 
         var visits = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -324,6 +328,13 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
     public Task<TokenSet> RefreshAsync(string refreshToken, CancellationToken cancellationToken) =>
         TokenAsync([new("grant_type", "refresh_token"), new("refresh_token", refreshToken)], cancellationToken);
 
+    /// <summary>A refresh for the access token of one data provider (RFC 8707): the hub narrows it to that resource.</summary>
+    public Task<TokenSet> RefreshForResourceAsync(string refreshToken, string resource, CancellationToken cancellationToken) =>
+        TokenAsync([new("grant_type", "refresh_token"), new("refresh_token", refreshToken), new("resource", resource)], cancellationToken);
+
+    /// <summary>data-introspection: the data provider, whose credentials introspect.</summary>
+    public BenchClient? Provider { get; } = options.ProviderId is { } providerId ? new(providerId, options.ProviderSecret!, options.RedirectUri) : null;
+
     /// <summary>GET userinfo with the access token; a JSON object with <c>sub</c> is required.</summary>
     public async Task UserInfoAsync(string accessToken, CancellationToken cancellationToken)
     {
@@ -345,12 +356,12 @@ internal sealed class Oidc(BenchHttp http, DriverOptions options, Endpoints endp
         }
     }
 
-    /// <summary>POST the token to introspection (client_secret_basic); it must be active.</summary>
-    public async Task IntrospectAsync(string token, CancellationToken cancellationToken)
+    /// <summary>POST the token to introspection (client_secret_basic, as <paramref name="caller"/> or the scenario's client); it must be active.</summary>
+    public async Task IntrospectAsync(string token, CancellationToken cancellationToken, BenchClient? caller = null)
     {
         var endpoint = Endpoints.Introspection ?? throw new BenchException("discovery has no introspection_endpoint");
         var response = await http.PostFormAsync(endpoint, "POST " + endpoint.AbsolutePath, null,
-            [new("token", token), new("token_type_hint", "access_token")], false, cancellationToken, Client.Authentication);
+            [new("token", token), new("token_type_hint", "access_token")], false, cancellationToken, (caller ?? Client).Authentication);
         if (response.Status != 200)
         {
             throw response.Unexpected("introspection refused");

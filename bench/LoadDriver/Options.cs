@@ -88,6 +88,13 @@ internal sealed record DriverOptions
     /// <summary>login-mfa: the file of bench people with their authenticator secrets (<see cref="TotpAccounts"/>).</summary>
     public string? TotpAccountsPath { get; init; }
 
+    /// <summary>data-introspection: the data provider's resource URI, sent with the login and the token requests.</summary>
+    public string? Resource { get; init; }
+
+    /// <summary>data-introspection: the provider's credentials, with which it introspects the token it is sent.</summary>
+    public string? ProviderId { get; init; }
+    public string? ProviderSecret { get; init; }
+
     /// <summary>The label in the output when it is not just "hub" or "peer" (e.g. "hub-x2": the hub, two instances).</summary>
     public string? ServerLabel { get; init; }
 
@@ -107,12 +114,13 @@ internal static class ScenarioNames
     public const string LoginMfa = "login-mfa";
     public const string FederatedLogin = "federated-login";
     public const string Introspection = "introspection";
+    public const string DataIntrospection = "data-introspection";
     public const string UserInfo = "userinfo";
     public const string Sso = "sso";
     public const string Logout = "logout";
 
     public static IReadOnlyList<string> All { get; } =
-        [Discovery, Jwks, ClientCredentials, Refresh, Login, LoginMfa, FederatedLogin, Introspection, UserInfo, Sso, Logout];
+        [Discovery, Jwks, ClientCredentials, Refresh, Login, LoginMfa, FederatedLogin, Introspection, DataIntrospection, UserInfo, Sso, Logout];
 }
 
 /// <summary>
@@ -125,8 +133,8 @@ internal static class OptionParser
         Usage: LoadDriver --server hub|peer[-LABEL] --base-url URL --scenario NAME [options]
                LoadDriver --self-test | --help
 
-        Scenarios: discovery, jwks, client-credentials, refresh, login, login-mfa (hub only), federated-login, introspection, userinfo,
-                   sso, logout
+        Scenarios: discovery, jwks, client-credentials, refresh, login, login-mfa (hub only), federated-login, introspection,
+                   data-introspection (hub only), userinfo, sso, logout
 
         --server hub-x2 (hub-LABEL, peer-LABEL): that server's defaults, labelled so in the output.
 
@@ -163,6 +171,10 @@ internal static class OptionParser
           --upstream-person NAME  federated-login: the mock source's person [an.nguyen]
           --token-source login|client-credentials   introspection: how the introspected token is obtained [login]
           --acr-values VALUES     sent to authorize; the id_token's acr must equal it. login-mfa: [eidas2]; others: [none]
+          --resource URI, --data-scope NAME, --provider-id ID, --provider-secret SECRET
+                                  data-introspection (required): a data provider's resource and one of its scopes, asked
+                                  for at login (the scope is added to the login's); the provider introspects the token
+                                  issued for it
           --totp-accounts FILE    login-mfa (required): the bench people, one per line, "username" or "username secret
                                   last-step"; those without a secret are enrolled first (untimed, on the enrolment page),
                                   and the file is written back with the secrets and the last time step sent
@@ -177,6 +189,7 @@ internal static class OptionParser
         "max-requests", "timeout-seconds", "client-id", "client-secret", "username", "password", "redirect-uri", "scope",
         "idp-hint", "prompt", "ui-locales", "upstream-person", "token-source", "acr-values", "totp-accounts",
         "post-logout-redirect-uri", "second-client-id", "second-client-secret", "second-redirect-uri",
+        "resource", "data-scope", "provider-id", "provider-secret",
     ];
 
     public static DriverOptions Parse(IReadOnlyList<string> args)
@@ -237,8 +250,21 @@ internal static class OptionParser
         {
             throw new UsageException("--totp-accounts must not be empty.");
         }
+        var data = scenario == ScenarioNames.DataIntrospection;
+        if (data && !hub)
+        {
+            throw new UsageException("data-introspection is the hub's: the peer registers no data provider (bench/README.md).");
+        }
+        foreach (var name in new[] { "resource", "data-scope", "provider-id", "provider-secret" })
+        {
+            if (data != values.ContainsKey(name))
+            {
+                throw new UsageException(data ? $"data-introspection needs --{name}." : $"--{name} is for data-introspection only.");
+            }
+        }
         var sso = scenario == ScenarioNames.Sso;
-        var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : sso ? DriverOptions.DefaultSsoScope : DriverOptions.DefaultLoginScope;
+        var defaultScope = scenario == ScenarioNames.ClientCredentials ? (hub ? "" : "api") : sso ? DriverOptions.DefaultSsoScope
+            : data ? DriverOptions.DefaultLoginScope + " " + NonEmpty(values, "data-scope", "") : DriverOptions.DefaultLoginScope;
         // Both servers sign in at the mock source when asked for it by idp_hint (the peer as started by bench/run.sh).
         string? defaultHint = scenario is ScenarioNames.FederatedLogin or ScenarioNames.Logout ? DriverOptions.DefaultFederatedSource
             : hub ? DriverOptions.RegistrySource : null;
@@ -284,6 +310,9 @@ internal static class OptionParser
             },
             AcrValues = EmptyIsNone(Optional(values, "acr-values") ?? (mfa ? DriverOptions.SecondFactorAcr : null)),
             TotpAccountsPath = totpAccounts,
+            Resource = data ? AbsoluteHttp(values, "resource", "").OriginalString : null,
+            ProviderId = data ? NonEmpty(values, "provider-id", "") : null,
+            ProviderSecret = data ? NonEmpty(values, "provider-secret", "") : null,
         };
         if (options.ServerPids.Contains(Environment.ProcessId))
         {

@@ -59,6 +59,7 @@ internal abstract class Scenario(Oidc oidc, RunState state)
         ScenarioNames.Login or ScenarioNames.FederatedLogin => new LoginScenario(oidc, state, options),
         ScenarioNames.LoginMfa => new LoginMfaScenario(oidc, state, options, TotpAccounts.Load(options.TotpAccountsPath!)),
         ScenarioNames.Introspection => new IntrospectionScenario(oidc, state, options),
+        ScenarioNames.DataIntrospection => new DataIntrospectionScenario(oidc, state, options),
         ScenarioNames.UserInfo => new UserInfoScenario(oidc, state, options),
         ScenarioNames.Sso => new SsoScenario(oidc, state, options),
         ScenarioNames.Logout => new LogoutScenario(oidc, state, options),
@@ -229,6 +230,63 @@ internal sealed class IntrospectionScenario(Oidc oidc, RunState state, DriverOpt
             : await Oidc.ClientCredentialsAsync(cancellationToken);
 
     public override Task RunAsync(Worker worker, CancellationToken cancellationToken) => Oidc.IntrospectAsync(worker.Tokens!.AccessToken, cancellationToken);
+}
+
+/// <summary>
+/// Each worker logs in once with the data provider's scope and resource, obtains the provider's access token by a
+/// refresh naming the resource, and the provider introspects it in a loop: each answer is a release the hub records
+/// (a row and a data.released audit event). The token lives 5 minutes: it is obtained again, untimed, after 4.
+/// </summary>
+internal sealed class DataIntrospectionScenario(Oidc oidc, RunState state, DriverOptions options) : TokenReusingScenario(oidc, state)
+{
+    private static readonly TimeSpan Renewal = TimeSpan.FromMinutes(4);
+    private readonly Dictionary<int, DateTimeOffset> _obtained = [];
+
+    public override string Operation => "POST introspection by the data provider (its own client_secret_basic), token=<access token for its resource, "
+        + "obtained by a refresh with resource= after one login per worker>; active=true required; each answer writes a release and its audit event";
+
+    public override async Task SetupAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var login = await Oidc.LoginAsync(options.IdpHint, cancellationToken);
+        worker.Tokens = login.RefreshToken is not null ? login : throw new BenchException("the login returned no refresh_token", "offline_access in --scope?");
+        await RenewAsync(worker, cancellationToken);
+    }
+
+    public override async Task PrepareAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        if (worker.Tokens is null)
+        {
+            await base.PrepareAsync(worker, cancellationToken);
+        }
+        else if (DateTimeOffset.UtcNow - Obtained(worker) > Renewal)
+        {
+            State.Count("providerTokenRenewals");
+            await RenewAsync(worker, cancellationToken);
+        }
+    }
+
+    public override Task RunAsync(Worker worker, CancellationToken cancellationToken) =>
+        Oidc.IntrospectAsync(worker.Tokens!.AccessToken, cancellationToken, Oidc.Provider);
+
+    public override void OnFailure(Worker worker) => worker.Tokens = null;
+
+    private async Task RenewAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        var tokens = await Oidc.RefreshForResourceAsync(worker.Tokens!.RefreshToken!, options.Resource!, cancellationToken);
+        worker.Tokens = tokens.RefreshToken is null ? tokens with { RefreshToken = worker.Tokens.RefreshToken } : tokens;
+        lock (_obtained)
+        {
+            _obtained[worker.Id] = DateTimeOffset.UtcNow;
+        }
+    }
+
+    private DateTimeOffset Obtained(Worker worker)
+    {
+        lock (_obtained)
+        {
+            return _obtained.GetValueOrDefault(worker.Id);
+        }
+    }
 }
 
 /// <summary>Each worker logs in once, then calls userinfo with that access token in a loop.</summary>

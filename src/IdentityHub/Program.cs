@@ -2,6 +2,7 @@ using IdentityHub.Account;
 using IdentityHub.Admin;
 using IdentityHub.Audit;
 using IdentityHub.Consent;
+using IdentityHub.DataSharing;
 using IdentityHub.Enterprises;
 using IdentityHub.Federation;
 using IdentityHub.Hosting;
@@ -27,6 +28,7 @@ builder.AddHubHosting()
     .AddIdentitySources()
     .AddSessions()
     .AddConsent()
+    .AddDataSharing()
     .AddEnterprises()
     .AddLogin()
     .AddRegistry()

@@ -3,6 +3,7 @@ using SampleRelyingParty.Hosting;
 
 var builder = ServiceEnvironment.CreateBuilder(args);
 builder.AddNationalIdLogin();
+builder.Services.AddHttpClient<DataRecords>(client => client.Timeout = TimeSpan.FromSeconds(5));
 builder.Services.AddRazorPages();
 
 var app = builder.Build();

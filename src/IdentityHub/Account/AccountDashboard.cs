@@ -39,6 +39,9 @@ public sealed class AccountDashboard(
     /// </summary>
     public const int MaxSessions = 50;
 
+    /// <summary>Releases of data between agencies shown; the download has them all (Account/PersonalDataExport).</summary>
+    public const int MaxReleases = 50;
+
     /// <summary>How long the history keeps a login (<c>Hub:History:RetentionDays</c>).</summary>
     public int RetentionDays => historyOptions.Value.RetentionDays;
 

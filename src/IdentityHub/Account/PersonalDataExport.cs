@@ -37,13 +37,15 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
             .Join(db.Enterprises, r => r.EnterpriseId, e => e.Id, (r, e) => new RepresentationData(e.Id, e.Name, r.Role, r.CreatedAt))
             .ToListAsync(cancellationToken);
         var consents = await db.Consents.AsNoTracking().Where(c => c.PersonId == personId).OrderBy(c => c.GrantedAt).ToListAsync(cancellationToken);
+        var releases = await db.DataReleases.AsNoTracking().Where(r => r.PersonId == personId).OrderBy(r => r.Id).ToListAsync(cancellationToken);
         // The audit trail's events about the person, archived ones too: what was recorded of their logins, tokens, consents and logouts.
         var reference = AuditEntry.Person(personId);
         var audit = (await db.AuditEvents.AsNoTracking().Where(e => e.Subject == reference).Select(AuditOf).ToListAsync(cancellationToken))
             .Concat(await db.ArchivedAuditEvents.AsNoTracking().Where(e => e.Subject == reference).Select(AuditOf).ToListAsync(cancellationToken))
             .OrderBy(e => e.Time).ToList();
         // The services' default names: the file is read outside the page, in no particular language.
-        var names = await services.NamesAsync(history.Select(r => r.ClientId).Concat(participants.Select(p => p.ClientId)).Concat(consents.Select(c => c.ClientId)),
+        var names = await services.NamesAsync(history.Select(r => r.ClientId).Concat(participants.Select(p => p.ClientId)).Concat(consents.Select(c => c.ClientId))
+            .Concat(releases.Select(r => r.ClientId)),
             CultureInfo.InvariantCulture, cancellationToken);
         ServiceData Service(string clientId) => new(clientId, names.GetValueOrDefault(clientId));
 
@@ -60,6 +62,7 @@ public sealed class PersonalDataExport(HubDbContext db, RegistryAccountData regi
             [.. history.Select(r => new ConnectionData(Service(r.ClientId), r.At, r.SourceId, r.Acr, r.Claims.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                 r.EnterpriseId is null ? null : new EnterpriseData(r.EnterpriseId, r.EnterpriseName)))],
             subjects,
+            [.. releases.Select(r => new DataReleaseData(r.ProviderId, r.ProviderName, Service(r.ClientId), r.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.At))],
             audit);
     }
 
@@ -78,7 +81,11 @@ public sealed record PersonalData(
     IReadOnlyList<ConsentData> Consents,
     IReadOnlyList<ConnectionData> ConnectionHistory,
     IReadOnlyList<PairwiseSubjectData> PairwiseSubjects,
+    IReadOnlyList<DataReleaseData> DataShared,
     IReadOnlyList<AuditEventData> AuditEvents);
+
+/// <summary>One release of the person's data by an agency to a service (docs/integration.md, "Data providers").</summary>
+public sealed record DataReleaseData(string ProviderId, string ProviderName, ServiceData Service, IReadOnlyList<string> Scopes, DateTimeOffset At);
 
 /// <summary>One audit event about the person (docs/integration.md, "Audit").</summary>
 public sealed record AuditEventData(DateTimeOffset Time, string Type, string? Client, string? Source, string? Level, string? Ip, string Outcome, string? Detail);

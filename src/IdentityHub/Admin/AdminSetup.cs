@@ -37,6 +37,7 @@ internal static class AdminSetup
         builder.Services.AddScoped<RelyingPartyRegistry>();
         builder.Services.AddScoped<RegistryRecords>();
         builder.Services.AddScoped<IdentitySourceRegistry>();
+        builder.Services.AddScoped<DataProviderRegistry>();
         builder.Services.AddHttpClient(RelyingPartyRegistry.JwksClient, client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddOpenApi(options =>
         {
@@ -46,7 +47,7 @@ internal static class AdminSetup
                 {
                     Title = "IdentityHub admin API",
                     Version = "v1",
-                    Description = "Register relying services, identity sources and national-registry records. " +
+                    Description = "Register relying services, identity sources, data providers and national-registry records. " +
                         "Authenticate with an access token of client hub-admin (client_credentials, scope hub.admin).",
                 };
                 document.Components ??= new OpenApiComponents();
@@ -84,6 +85,7 @@ internal static class AdminSetup
             .DisableAntiforgery();
         api.MapRelyingParties();
         api.MapIdentitySources();
+        api.MapDataProviders();
         api.MapRegistry();
         api.MapAudit();
         api.MapKeys();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using IdentityHub.Data;
+using IdentityHub.DataSharing;
 using IdentityHub.Protocol;
 using IdentityHub.Subjects;
 using Microsoft.AspNetCore.WebUtilities;
@@ -16,7 +17,7 @@ namespace IdentityHub.Admin;
 /// Registers relying services: OpenIddict's application (client id, hashed secret, URIs, permissions, keys) and
 /// the hub's own row (sector, assurance, consent, logout) are written together in one transaction.
 /// </summary>
-public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplicationManager applications, IHttpClientFactory http, IHostEnvironment environment, TimeProvider time)
+public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplicationManager applications, DataProviders providers, IHttpClientFactory http, IHostEnvironment environment, TimeProvider time)
 {
     public const string JwksClient = "relying-party-jwks";
 
@@ -152,7 +153,7 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
     }
 
     /// <summary>256 random bits, base64url: URL-safe, and too long to guess, so a fast hash would do (docs/design.md, "Token hot path").</summary>
-    private static string NewSecret() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    internal static string NewSecret() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
     private async Task<RelyingPartyResponse> ToResponseAsync(object application, RelyingParty row, string? secret, CancellationToken cancellationToken)
     {
@@ -284,8 +285,9 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
 
         var scopes = (request.AllowedScopes ?? [Scopes.OpenId]).Distinct(StringComparer.Ordinal).ToList();
         // Refused here rather than at login: a service registered with a scope the hub does not serve would only learn
-        // it from invalid_scope at its first sign-in.
-        foreach (var scope in scopes.Where(s => !ScopesAndClaims.IsServed(s)))
+        // it from invalid_scope at its first sign-in. A data provider's scope is a scope of the hub too (CONTRACT section 3).
+        var dataScopes = (await providers.ScopesAsync(scopes.Where(s => !ScopesAndClaims.IsServed(s)), cancellationToken)).Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var scope in scopes.Where(s => !ScopesAndClaims.IsServed(s) && !dataScopes.Contains(s)))
         {
             errors.Add("allowedScopes", ScopesAndClaims.Names.Contains(scope)
                 ? $"'{scope}' is not served by this hub yet."

@@ -1,3 +1,4 @@
+using IdentityHub.DataSharing;
 using IdentityHub.Enterprises;
 using IdentityHub.Protocol;
 using IdentityHub.Registry;
@@ -17,8 +18,14 @@ internal static class DemoSeed
     public const string DemoPassword = "Demo-Passw0rd!";
     public const string DemoEnterpriseId = "0101234567";
 
-    /// <summary>The sample service's scopes (CONTRACT section 7).</summary>
-    private static readonly string[] SampleScopes = ["openid", "profile", "birth", "email", "enterprise", "offline_access"];
+    /// <summary>The sample service's scopes (CONTRACT section 7), the tax office's declared income among them.</summary>
+    private static readonly string[] SampleScopes = ["openid", "profile", "birth", "email", "enterprise", "offline_access", TaxIncomeScope];
+
+    /// <summary>The demo data provider (CONTRACT section 7), served by src/SampleDataProvider.</summary>
+    public const string TaxOfficeId = "tax-office";
+    public const string TaxOfficeSecret = "tax-office-secret";
+    public const string TaxOfficeResource = "http://localhost:5095";
+    public const string TaxIncomeScope = "tax_income";
 
     /// <summary>The demo administrator's authenticator key (CONTRACT section 7; Development only, printed in the README).</summary>
     public const string DemoAdminTotpKey = "JBSWY3DPEHPK3PXP";
@@ -46,14 +53,17 @@ internal static class DemoSeed
             await applications.CreateAsync(descriptor, cancellationToken);
         }
         else if (await applications.FindByClientIdAsync(SampleClientId, cancellationToken) is { } existing
-            && !await applications.HasPermissionAsync(existing, Permissions.Prefixes.Scope + ScopesAndClaims.Enterprise, cancellationToken))
+            && (!await applications.HasPermissionAsync(existing, Permissions.Prefixes.Scope + ScopesAndClaims.Enterprise, cancellationToken)
+                || !await applications.HasPermissionAsync(existing, Permissions.Prefixes.Scope + TaxIncomeScope, cancellationToken)))
         {
-            // A demo database made before the sample service could ask whom the person acts for.
+            // A demo database made before the sample service could ask whom the person acts for, or for the tax office's data.
             var descriptor = new OpenIddictApplicationDescriptor();
             await applications.PopulateAsync(descriptor, existing, cancellationToken);
             descriptor.Permissions.Add(Permissions.Prefixes.Scope + ScopesAndClaims.Enterprise);
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + TaxIncomeScope);
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
         }
+        await EnsureTaxOfficeAsync(scope.ServiceProvider, db, now, cancellationToken);
         if (!await db.RelyingParties.AnyAsync(r => r.ClientId == SampleClientId, cancellationToken))
         {
             db.RelyingParties.Add(new RelyingParty
@@ -137,6 +147,52 @@ internal static class DemoSeed
         {
             db.Representatives.Add(new Representative { EnterpriseId = DemoEnterpriseId, PersonId = director, Role = "legal_representative", CreatedAt = now });
         }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The tax office, entitled to the identity number (its records are keyed by it), with a known secret: Development
+    /// only, like every demo secret (docs/integration.md, "Data providers").
+    /// </summary>
+    private static async Task EnsureTaxOfficeAsync(IServiceProvider services, HubDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await db.DataProviders.AnyAsync(p => p.Id == TaxOfficeId, cancellationToken))
+        {
+            return;
+        }
+        var applications = services.GetRequiredService<IOpenIddictApplicationManager>();
+        if (await applications.FindByClientIdAsync(TaxOfficeId, cancellationToken) is null)
+        {
+            var descriptor = new OpenIddictApplicationDescriptor
+            {
+                ClientId = TaxOfficeId,
+                ClientSecret = TaxOfficeSecret,
+                ClientType = ClientTypes.Confidential,
+                DisplayName = "Cục Thuế",
+            };
+            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        var scopes = services.GetRequiredService<IOpenIddictScopeManager>();
+        if (await scopes.FindByNameAsync(TaxIncomeScope, cancellationToken) is null)
+        {
+            var descriptor = new OpenIddictScopeDescriptor { Name = TaxIncomeScope, DisplayName = "Declared income", Description = "Declared income" };
+            descriptor.Descriptions[System.Globalization.CultureInfo.GetCultureInfo("vi")] = "Thu nhập đã khai";
+            descriptor.Descriptions[System.Globalization.CultureInfo.GetCultureInfo("en")] = "Declared income";
+            descriptor.Descriptions[System.Globalization.CultureInfo.GetCultureInfo("fr")] = "Revenus déclarés";
+            descriptor.Resources.Add(TaxOfficeResource);
+            await scopes.CreateAsync(descriptor, cancellationToken);
+        }
+        db.DataProviders.Add(new DataProvider
+        {
+            Id = TaxOfficeId,
+            DisplayName = "Cục Thuế",
+            Resource = TaxOfficeResource,
+            SubjectIdentifier = ProviderSubject.IdentityNumber,
+            IdentityNumberEntitledAt = now,
+            CreatedAt = now,
+            UpdatedAt = now,
+        });
         await db.SaveChangesAsync(cancellationToken);
     }
 

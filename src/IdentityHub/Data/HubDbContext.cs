@@ -1,5 +1,6 @@
 using IdentityHub.Audit;
 using IdentityHub.Consent;
+using IdentityHub.DataSharing;
 using IdentityHub.Enterprises;
 using IdentityHub.IdentitySources;
 using IdentityHub.Login;
@@ -40,6 +41,8 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ArchivedAuditEvent> ArchivedAuditEvents => Set<ArchivedAuditEvent>();
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
+    public DbSet<DataProvider> DataProviders => Set<DataProvider>();
+    public DbSet<DataRelease> DataReleases => Set<DataRelease>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

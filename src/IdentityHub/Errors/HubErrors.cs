@@ -24,6 +24,9 @@ public static class HubErrors
     public static readonly HubError RequestNotSupported = new(OAuth.RequestNotSupported, OAuth.RequestNotSupported, StatusCodes.Status400BadRequest, "Error.invalid_request");
     public static readonly HubError RequestUriNotSupported = new(OAuth.RequestUriNotSupported, OAuth.RequestUriNotSupported, StatusCodes.Status400BadRequest, "Error.invalid_request");
 
+    /// <summary>RFC 8707 2: a <c>resource</c> that is no data provider's, or one the request or the grant does not cover.</summary>
+    public static readonly HubError InvalidTarget = new(OAuth.InvalidTarget, OAuth.InvalidTarget, StatusCodes.Status400BadRequest, "Error.invalid_scope");
+
     // Token, userinfo and admin API errors: JSON or a WWW-Authenticate header, never a page a person sees.
     public static readonly HubError InvalidGrant = new(OAuth.InvalidGrant, OAuth.InvalidGrant, StatusCodes.Status400BadRequest, "Error.invalid_request");
     public static readonly HubError InvalidToken = new(OAuth.InvalidToken, OAuth.InvalidToken, StatusCodes.Status401Unauthorized, "Error.invalid_request");
@@ -55,7 +58,7 @@ public static class HubErrors
 
     public static IReadOnlyList<HubError> All { get; } =
     [
-        InvalidRequest, InvalidClient, UnauthorizedClient, InvalidScope, UnsupportedResponseType, RequestNotSupported, RequestUriNotSupported,
+        InvalidRequest, InvalidClient, UnauthorizedClient, InvalidScope, UnsupportedResponseType, RequestNotSupported, RequestUriNotSupported, InvalidTarget,
         InvalidGrant, InvalidToken, InsufficientScope,
         AccessDenied, LoginRequired, ConsentRequired, ConsentDeclined, InteractionRequired, NoEnterprise, NoSourceForLevel, Cancelled, JourneyExpired, StepOutOfOrder, SourceUnavailable, InvalidCallback,
         IncompleteIdentity, InsufficientAssurance, IdentityConflict,

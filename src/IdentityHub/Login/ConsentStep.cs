@@ -1,5 +1,7 @@
+using System.Globalization;
 using IdentityHub.Consent;
 using IdentityHub.Data;
+using IdentityHub.DataSharing;
 using IdentityHub.Errors;
 using IdentityHub.Sessions;
 
@@ -10,7 +12,7 @@ namespace IdentityHub.Login;
 /// receive or declines. Either way the journey moves on exactly once, on any instance; an agreement is recorded only
 /// by the request that moved it.
 /// </summary>
-public sealed class ConsentStep(HubDbContext db, LoginJourneys journeys, HubSessions sessions, Consents consents)
+public sealed class ConsentStep(HubDbContext db, LoginJourneys journeys, HubSessions sessions, Consents consents, DataProviders providers)
 {
     /// <summary>The journey waiting for the person's agreement, with what to show; or where the browser goes instead.</summary>
     public async Task<ConsentVisit> BeginAsync(HttpContext http, string? journeyId, CancellationToken cancellationToken)
@@ -29,7 +31,15 @@ public sealed class ConsentStep(HubDbContext db, LoginJourneys journeys, HubSess
         var service = await consents.ServiceNameAsync(journey.ClientId, cancellationToken);
         // Agreed to as the page shows it: acting for an enterprise, or as themselves (nothing of an enterprise then).
         var items = LoginJourneys.ConsentItemsOf(journey, asAnIndividual: journey.ActingForId is null) ?? [];
-        return new ConsentVisit(new PendingConsent(journey, session.PersonId, service, items, journey.ActingForName), null);
+        // Data another agency holds is named with that agency, in the page's language (docs/design.md, "Data sharing").
+        var data = await providers.ScopesAsync(items, cancellationToken);
+        var shared = data.GroupBy(d => d.Provider.Id)
+            .Select(g => new SharedData(g.First().Provider.DisplayName, [.. g.Select(d => d.Description(CultureInfo.CurrentUICulture))])).ToList();
+        return new ConsentVisit(new PendingConsent(journey, session.PersonId, service, items, journey.ActingForName)
+        {
+            Shared = shared,
+            Claims = [.. items.Where(i => !data.Any(d => d.Name == i))],
+        }, null);
     }
 
     /// <summary><c>Continue</c>: the agreement is recorded and the login goes on to the service.</summary>
@@ -75,7 +85,16 @@ public sealed class PendingConsent
 
     /// <summary>The name of the enterprise the person acts for in this login; null as an individual.</summary>
     public string? ActingFor { get; }
+
+    /// <summary>The items that are the hub's own claims (and <c>offline_access</c>), without the data of other agencies.</summary>
+    public IReadOnlyList<string> Claims { get; init; } = [];
+
+    /// <summary>What each data provider will share with the service, in the page's language.</summary>
+    public IReadOnlyList<SharedData> Shared { get; init; } = [];
 }
+
+/// <summary>A data provider named on the consent page, and what of its data the service will receive.</summary>
+public sealed record SharedData(string ProviderName, IReadOnlyList<string> Data);
 
 /// <summary>The consent page's visit: the pending consent, or where to send the browser instead.</summary>
 public sealed record ConsentVisit(PendingConsent? Pending, string? Elsewhere);

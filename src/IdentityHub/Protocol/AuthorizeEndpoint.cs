@@ -40,7 +40,8 @@ internal static class AuthorizeEndpoint
             request.Scope = string.Join(' ', request.GetScopes().Add(ScopesAndClaims.Enterprise));
         }
         // A service without its row of the hub's is a bug elsewhere; asking consent is the safe side.
-        var consent = service?.Consent == ConsentMode.Implicit ? null : await issuance.ConsentItemsAsync(request, cancellationToken);
+        var consent = service?.Consent != ConsentMode.Implicit ? await issuance.ConsentItemsAsync(request, cancellationToken)
+            : ClaimsIssuance.DataScopesOf(request) is { Count: > 0 } data ? data : null;
 
         var decision = await journeys.DecideAsync(http, new LoginRequest(
             request.ClientId!, asked, request.HasPromptValue(PromptValues.None), request.HasPromptValue(PromptValues.Login), request.MaxAge,
@@ -103,9 +104,14 @@ internal static class AuthorizeEndpoint
         var query = new List<KeyValuePair<string, string?>>();
         foreach (var (name, value) in request.GetParameters())
         {
-            if (name != LoginJourneys.ResumeParameter)
+            if (name == LoginJourneys.ResumeParameter)
             {
-                query.Add(new(name, (string?)value));
+                continue;
+            }
+            // A parameter may be repeated: resource (RFC 8707 2) names one data provider each time.
+            foreach (var item in (System.Collections.Immutable.ImmutableArray<string?>?)value ?? [])
+            {
+                query.Add(new(name, item));
             }
         }
         return QueryString.Create(query).ToUriComponent().TrimStart('?');

@@ -70,6 +70,8 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
             identity.SetClaim(ClaimsRequest.ActingForClaimType, JsonSerializer.Serialize(enterprise));
         }
         identity.SetScopes(scopes);
+        // The data providers asked for (validated by Protocol/DataAccess): each access token is then for one of them.
+        identity.SetResources(request.GetResources());
         identity.SetDestinations(Destinations);
         return new ClaimsPrincipal(identity);
     }
@@ -86,8 +88,16 @@ internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects,
         var asked = ClaimsRequest.Requested(claimsParameter, ClaimsRequest.IdToken).Concat(ClaimsRequest.Requested(claimsParameter, ClaimsRequest.UserInfo));
         var scopes = request.GetScopes();
         var items = ScopesAndClaims.PersonalClaimsOf(scopes, ScopesAndClaims.Releasable(asked, allowed));
-        return scopes.Contains(Scopes.OfflineAccess) ? [.. items, Scopes.OfflineAccess] : items;
+        return [.. items, .. scopes.Contains(Scopes.OfflineAccess) ? [Scopes.OfflineAccess] : Array.Empty<string>(), .. DataScopesOf(request)];
     }
+
+    /// <summary>
+    /// The data scopes a request asks for: those the hub does not serve itself, which Protocol/DataAccess has checked
+    /// are data providers' scopes. A release to a provider always needs the person's agreement, even for a service
+    /// registered <c>consent: implicit</c> (docs/design.md, "Data sharing").
+    /// </summary>
+    public static IReadOnlyList<string> DataScopesOf(OpenIddictRequest request) =>
+        [.. request.GetScopes().Where(s => !ScopesAndClaims.IsServed(s))];
 
     /// <summary>
     /// The personal claims a principal made by <see cref="CreatePrincipalAsync"/> releases: those of its ID token, and

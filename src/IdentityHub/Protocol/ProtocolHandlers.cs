@@ -101,9 +101,11 @@ internal static class ProtocolHandlers
                 context.Reject(HubErrors.InvalidRequest.OAuthError, "A public client must send 'code_challenge' with 'code_challenge_method=S256' (PKCE).");
                 return;
             }
+            // A scope the hub does not serve itself can only be a data provider's: OpenIddict then finds it among the
+            // registered scopes, and DataAccess.ValidateResources holds it to its resource.
             foreach (var scope in context.Request.GetScopes())
             {
-                var allowed = ScopesAndClaims.IsServed(scope)
+                var allowed = (ScopesAndClaims.IsServed(scope) || !ScopesAndClaims.Names.Contains(scope))
                     && (scope == Scopes.OpenId || (application is not null && await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope)));
                 if (!allowed)
                 {

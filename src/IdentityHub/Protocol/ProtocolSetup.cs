@@ -70,8 +70,15 @@ internal static class ProtocolSetup
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
+                // Data providers are registered at run time: their resources and who may introspect their tokens are
+                // checked by the hub's own handlers (Protocol/DataAccess). A service may ask for a resource when it is
+                // allowed one of its data scopes, so there are no resource permissions of their own.
+                server.DisableResourceValidation()
+                    .IgnoreResourcePermissions()
+                    .RemoveEventHandler(DataAccess.ReplacedIntrospectionCheck);
+
                 server.AddEventHandler(TokenIssueAudit.Descriptor);
-                foreach (var handler in ProtocolHandlers.All.Concat(ExactIssuer.Handlers))
+                foreach (var handler in ProtocolHandlers.All.Concat(ExactIssuer.Handlers).Concat(DataAccess.Handlers))
                 {
                     server.AddEventHandler(handler);
                 }

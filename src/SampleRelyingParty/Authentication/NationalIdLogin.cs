@@ -68,7 +68,9 @@ internal static class NationalIdLogin
         options.ResponseType = OpenIdConnectResponseType.Code;
         options.UsePkce = true;
         options.SaveTokens = true;
-        options.GetClaimsFromUserInfoEndpoint = true;
+        // With a data provider, the code is redeemed for the provider's access token, which the hub's userinfo
+        // refuses: the claims come from the ID token, which carries them all.
+        options.GetClaimsFromUserInfoEndpoint = !settings.ReadsData;
         options.MapInboundClaims = false;
         options.TokenValidationParameters.NameClaimType = "given_name";
         options.CallbackPath = "/signin-oidc";
@@ -77,6 +79,17 @@ internal static class NationalIdLogin
         foreach (var scope in settings.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             options.Scope.Add(scope);
+        }
+        if (settings.ReadsData)
+        {
+            // RFC 8707: the provider's data scope goes with its resource, at authorization and at the token request.
+            options.Scope.Add(settings.DataScope);
+            options.Resource = settings.DataResource;
+            options.Events.OnAuthorizationCodeReceived = context =>
+            {
+                context.TokenEndpointRequest!.Resource = settings.DataResource;
+                return Task.CompletedTask;
+            };
         }
 
         // The code comes back in the query (single use and PKCE-bound, so that is safe) on a top-level GET,

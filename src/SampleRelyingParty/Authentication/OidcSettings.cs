@@ -20,4 +20,18 @@ internal sealed class OidcSettings
 
     /// <summary>Sent as <c>acr_values</c> when set; otherwise the hub applies this service's registered minimum.</summary>
     public string? AcrValues { get; set; }
+
+    /// <summary>
+    /// The data provider whose records the service reads after login (the tax office of the demo), as its resource URI
+    /// at the hub; empty for none. The login then asks for <see cref="DataScope"/> with <c>resource</c>, and redeems
+    /// the code for an access token for that provider.
+    /// </summary>
+    public string DataResource { get; set; } = "http://localhost:5095";
+
+    public string DataScope { get; set; } = "tax_income";
+
+    /// <summary>Where the provider serves the record, called with that access token.</summary>
+    public string DataUrl { get; set; } = "http://localhost:5095/declared-income";
+
+    public bool ReadsData => !string.IsNullOrWhiteSpace(DataResource);
 }

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using SampleRelyingParty.Authentication;
 
 namespace SampleRelyingParty.Pages;
 
@@ -21,6 +22,9 @@ public sealed class ProfileModel : PageModel
 
     /// <summary>The enterprise the person acts for, from the hub's enterprise claims; null as an individual.</summary>
     public ActingFor? Enterprise { get; private set; }
+
+    /// <summary>The person's declared income, read from the tax office with the access token the hub issued for it.</summary>
+    public DeclaredIncome Income { get; private set; } = new(DataOutcome.NotConfigured);
 
     public async Task OnGetAsync()
     {
@@ -47,6 +51,7 @@ public sealed class ProfileModel : PageModel
         {
             AccessTokenExpiresAt = expiresAt;
         }
+        Income = await HttpContext.RequestServices.GetRequiredService<DataRecords>().FetchAsync(properties?.GetTokenValue("access_token"), HttpContext.RequestAborted);
     }
 
     public static string Utc(DateTimeOffset time) =>

@@ -225,6 +225,24 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
         {
             ["id"] = "registry", ["displayName"] = "Registry (changed)", ["kind"] = "registry", ["acr"] = "eidas2", ["subjects"] = "both", ["enabled"] = false,
         }, ["displayName", "kind", "acr", "subjects"]),
+        new("create data provider", "POST", "/api/admin/v1/data-providers", () => new JsonObject
+        {
+            ["id"] = "fuzz-agency", ["displayName"] = "Fuzz agency", ["resource"] = "https://api.fuzz.gov.vn",
+            ["scopes"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "fuzz_records", ["description"] = new JsonObject { ["vi"] = "Hồ sơ", ["en"] = "Records", ["fr"] = "Dossiers" },
+            }),
+            ["subjectIdentifier"] = "pairwise",
+        }, ["id", "displayName", "resource", "scopes"]),
+        new("replace data provider", "PUT", "/api/admin/v1/data-providers/tax-office", () => new JsonObject
+        {
+            ["id"] = "tax-office", ["displayName"] = "Cục Thuế (changed)", ["resource"] = "http://localhost:5095",
+            ["scopes"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "tax_income", ["description"] = new JsonObject { ["vi"] = "Thu nhập", ["en"] = "Income", ["fr"] = "Revenus" },
+            }),
+            ["subjectIdentifier"] = "identity_number",
+        }, ["displayName", "resource", "scopes"]),
         new("create person", "POST", "/api/admin/v1/registry/people", () => new JsonObject
         {
             ["identityNumber"] = "079199000123", ["givenName"] = "Fuzz", ["familyName"] = "Nguyễn", ["birthdate"] = "1991-02-03", ["gender"] = "female",
@@ -255,6 +273,9 @@ public sealed class MalformedRequests(int seed, FuzzContext context)
         ("POST", "/api/admin/v1/registry/enterprises/{0}/representatives", DemoEnterprise, true),
         ("GET", "/api/admin/v1/relying-parties{0}", "", false),
         ("GET", "/api/admin/v1/identity-sources{0}", "", false),
+        ("GET", "/api/admin/v1/data-providers/{0}", "tax-office", false),
+        ("DELETE", "/api/admin/v1/data-providers/{0}", "tax-office", true),
+        ("GET", "/api/admin/v1/data-providers{0}", "", false),
     ];
 
     /// <summary>Fixed cases first (the NUL bytes, the size limits, raw bytes on the wire), then random ones.</summary>

@@ -1,5 +1,7 @@
+using System.Globalization;
 using IdentityHub.Account;
 using IdentityHub.Consent;
+using IdentityHub.DataSharing;
 using IdentityHub.Login;
 using IdentityHub.Registry;
 using Microsoft.AspNetCore.Mvc;
@@ -12,7 +14,7 @@ namespace IdentityHub.Pages.Account;
 /// sessions (each can be ended), second factors, and the download of everything the hub holds about them. The person
 /// signs in as for any service, at <c>eidas1</c>.
 /// </summary>
-public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport export, Consents consents, TimeProvider time) : PageModel
+public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport export, Consents consents, DataProviders providers, ServiceNames services, TimeProvider time) : PageModel
 {
     private static readonly HashSet<string> Notices = ["session-ended", "session-not-found", "consent-withdrawn", "consent-not-found"];
 
@@ -22,6 +24,17 @@ public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport ex
 
     /// <summary>The services the person agreed to share information with (CONTRACT section 4, a Withdraw button each).</summary>
     public IReadOnlyList<GivenConsent> Consents { get; private set; } = [];
+
+    /// <summary>The latest releases of the person's data by one agency to another (CONTRACT section 8).</summary>
+    public IReadOnlyList<ReleaseLine> Releases { get; private set; } = [];
+
+    /// <summary>The data scopes among the consents' items, to name each with its agency.</summary>
+    public IReadOnlyDictionary<string, DataScope> DataScopes { get; private set; } = new Dictionary<string, DataScope>();
+
+    private IReadOnlyDictionary<string, string> _serviceNames = new Dictionary<string, string>();
+
+    /// <summary>The receiving service's name in the page's language; its client id once it is no longer registered.</summary>
+    public string ServiceName(string clientId) => _serviceNames.GetValueOrDefault(clientId) ?? clientId;
 
     public RegistryFactors Security { get; private set; } = new(false, false, null, 0, 0);
 
@@ -43,6 +56,9 @@ public sealed class IndexModel(AccountDashboard dashboard, PersonalDataExport ex
         History = await dashboard.HistoryAsync(person.PersonId, ModelState.IsValid ? before : null, cancellationToken);
         Sessions = await dashboard.ActiveSessionsAsync(person.PersonId, person.SessionId, cancellationToken);
         Consents = await consents.ListAsync(person.PersonId, cancellationToken);
+        Releases = await providers.ReleasesAsync(person.PersonId, AccountDashboard.MaxReleases, CultureInfo.CurrentUICulture, cancellationToken);
+        DataScopes = (await providers.ScopesAsync(Consents.SelectMany(c => c.Items), cancellationToken)).ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _serviceNames = await services.NamesAsync(Releases.Select(r => r.ClientId), CultureInfo.CurrentUICulture, cancellationToken);
         Security = await dashboard.SecurityAsync(person.PersonId, cancellationToken);
         Passkeys = Security.HasAccount ? await dashboard.PasskeysAsync(person.PersonId, cancellationToken) : [];
         Notice = notice is not null && Notices.Contains(notice) ? notice : null;

@@ -13,6 +13,7 @@ public sealed class IndexModel(ConsentStep step) : PageModel
     public string ServiceName { get; private set; } = "";
     public IReadOnlyList<string> Items { get; private set; } = [];
     public string? ActingFor { get; private set; }
+    public IReadOnlyList<SharedData> Shared { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(string journey, CancellationToken cancellationToken)
     {
@@ -22,7 +23,8 @@ public sealed class IndexModel(ConsentStep step) : PageModel
             return LocalRedirect(visit.Elsewhere!);
         }
         ServiceName = pending.ServiceName;
-        Items = pending.Items;
+        Items = pending.Claims;
+        Shared = pending.Shared;
         ActingFor = pending.ActingFor;
         return Page();
     }
