@@ -41,8 +41,13 @@ public abstract class DataProvidersApiTests(HubFactory hub)
         // A service may now be allowed the data scope, like any scope of the hub.
         using var service = await http.PostAsJsonAsync("/api/admin/v1/relying-parties", new
         {
-            clientId = "reader-" + id, displayName = "Reader", clientType = "confidential", tokenEndpointAuthMethod = "client_secret_basic",
-            redirectUris = new[] { "https://reader.example/cb" }, postLogoutRedirectUris = Array.Empty<string>(), allowedScopes = new[] { "openid", scope },
+            clientId = "reader-" + id,
+            displayName = "Reader",
+            clientType = "confidential",
+            tokenEndpointAuthMethod = "client_secret_basic",
+            redirectUris = new[] { "https://reader.example/cb" },
+            postLogoutRedirectUris = Array.Empty<string>(),
+            allowedScopes = new[] { "openid", scope },
             consent = "explicit",
         });
         Assert.True(service.StatusCode == HttpStatusCode.Created, await service.Content.ReadAsStringAsync());
@@ -112,8 +117,13 @@ public abstract class DataProvidersApiTests(HubFactory hub)
         // A relying party cannot take a provider's id either, nor be allowed a scope nobody registered.
         using var unknown = await http.PostAsJsonAsync("/api/admin/v1/relying-parties", new
         {
-            clientId = "reader-" + other, displayName = "Reader", clientType = "confidential", tokenEndpointAuthMethod = "client_secret_basic",
-            redirectUris = new[] { "https://reader.example/cb" }, allowedScopes = new[] { "openid", "no_such_" + other[..6] }, consent = "explicit",
+            clientId = "reader-" + other,
+            displayName = "Reader",
+            clientType = "confidential",
+            tokenEndpointAuthMethod = "client_secret_basic",
+            redirectUris = new[] { "https://reader.example/cb" },
+            allowedScopes = new[] { "openid", "no_such_" + other[..6] },
+            consent = "explicit",
         });
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
     }

@@ -162,7 +162,9 @@ public abstract class DataSharingTests(HubFactory hub)
         // A resource the grant does not cover, and two at once, are refused at the token endpoint.
         Assert.Equal("invalid_target", (await service.TokenAsync(http, new()
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = plain.RefreshToken, ["resource"] = elsewhere.Resource,
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = plain.RefreshToken,
+            ["resource"] = elsewhere.Resource,
         })).Error);
         var data = await service.TokenAsync(http, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = plain.RefreshToken, ["resource"] = provider.Resource });
         Assert.Equal(HttpStatusCode.OK, data.Status);
