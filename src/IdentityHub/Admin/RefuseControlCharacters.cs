@@ -57,6 +57,19 @@ internal static class RefuseControlCharacters
         {
             CheckProperties(value, errors, field + ".");
         }
+        else if (value is not string and not JsonElement and System.Collections.IEnumerable items)
+        {
+            // A list of the API's own objects (a data provider's scopes): each item's fields, named scopes[0].name.
+            var index = 0;
+            foreach (var item in items)
+            {
+                if (IsRequest(item))
+                {
+                    CheckProperties(item!, errors, $"{field}[{index}].");
+                }
+                index++;
+            }
+        }
     }
 
     /// <summary>True when the element's own text is acceptable; the members and items that are not are named as they go.</summary>

@@ -25,16 +25,6 @@ internal static class UserInfoEndpoint
     public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, IOpenIddictTokenManager tokens, CancellationToken cancellationToken)
     {
         var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-        // OIDC Core 5.3: userinfo answers an access token of an OpenID Connect grant. A token for a data provider has
-        // only that provider's scopes, and the provider's subject, which the service must never learn.
-        if (result.Principal is { } principal && !principal.HasScope(Scopes.OpenId))
-        {
-            return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
-            {
-                [OpenIddictServerAspNetCoreConstants.Properties.Error] = HubErrors.InsufficientScope.OAuthError,
-                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token was not issued for userinfo (scope openid).",
-            }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
-        }
         var subject = result.Principal?.GetClaim(Claims.Subject);
         var person = subject is null ? null : await PersonBySubject.For(db)(db, subject, cancellationToken);
         if (person is null)
@@ -47,6 +37,16 @@ internal static class UserInfoEndpoint
             }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
         }
 
+        // OIDC Core 5.3: userinfo answers an access token of an OpenID Connect grant. A token for a data provider has
+        // only that provider's scopes, and the provider's subject, which the service must never learn.
+        if (!result.Principal!.HasScope(Scopes.OpenId))
+        {
+            return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = HubErrors.InsufficientScope.OAuthError,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token was not issued for userinfo (scope openid).",
+            }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
         var (requested, enterprise) = await ClaimsRequest.ForUserInfoAsync(tokens, result.Principal!, cancellationToken);
         var scopes = result.Principal!.GetScopes();
         var claims = ScopesAndClaims.ForPerson(person, scopes, requested);

@@ -49,7 +49,7 @@ public sealed partial class TwoServicesTests
         string taxSecret;
         using (var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", new
         {
-            clientId = "tax-office",
+            clientId = "tax-portal",
             displayName = "Tax office (sample)",
             clientType = "confidential",
             redirectUris = new[] { taxUrl + "/signin-oidc" },
@@ -63,7 +63,7 @@ public sealed partial class TwoServicesTests
             Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
             taxSecret = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString()!;
         }
-        await using var tax = Start(new() { ["Oidc:Authority"] = hubUrl, ["Oidc:ClientId"] = "tax-office", ["Oidc:ClientSecret"] = taxSecret, ["urls"] = taxUrl });
+        await using var tax = Start(new() { ["Oidc:Authority"] = hubUrl, ["Oidc:ClientId"] = "tax-portal", ["Oidc:ClientSecret"] = taxSecret, ["urls"] = taxUrl });
 
         using var browser = new LiveBrowser { AgreeToConsent = false };
         var signIn = await browser.NavigateAsync(demoUrl + "/login?lang=en");
@@ -107,6 +107,8 @@ public sealed partial class TwoServicesTests
 
     private static SampleServiceFactory Start(Dictionary<string, string?> settings)
     {
+        // These services read no data provider's records (Sample/SampleDataSharingTests does).
+        settings.TryAdd("Oidc:DataResource", "");
         var service = new SampleServiceFactory(settings);
         service.UseKestrel();
         service.StartServer();
