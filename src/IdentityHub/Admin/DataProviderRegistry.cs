@@ -56,6 +56,7 @@ public sealed class DataProviderRegistry(HubDbContext db, IOpenIddictApplication
         };
         // Its credentials open the introspection endpoint, and nothing else: no grant, no login.
         descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+        descriptor.Properties[DataProviders.ApplicationProperty] = System.Text.Json.JsonSerializer.SerializeToElement(true);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try

@@ -171,6 +171,7 @@ internal static class DemoSeed
                 DisplayName = "Cục Thuế",
             };
             descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+            descriptor.Properties[DataProviders.ApplicationProperty] = System.Text.Json.JsonSerializer.SerializeToElement(true);
             await applications.CreateAsync(descriptor, cancellationToken);
         }
         var scopes = services.GetRequiredService<IOpenIddictScopeManager>();

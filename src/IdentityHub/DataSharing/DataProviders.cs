@@ -14,6 +14,12 @@ namespace IdentityHub.DataSharing;
 /// </summary>
 public sealed class DataProviders(HubDbContext db, AuditLog audit, TimeProvider time)
 {
+    /// <summary>
+    /// The property of a provider's OpenIddict application that says it is one: read from the cache of clients, so an
+    /// introspection by a service costs no query to tell it is not a provider's.
+    /// </summary>
+    public const string ApplicationProperty = "data_provider";
+
     /// <summary>The data scopes among <paramref name="names"/> (names the hub serves itself are never asked about), with their provider.</summary>
     public async Task<IReadOnlyList<DataScope>> ScopesAsync(IEnumerable<string> names, CancellationToken cancellationToken)
     {

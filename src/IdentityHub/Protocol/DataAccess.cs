@@ -216,7 +216,7 @@ internal static class DataAccess
     /// provider is nobody else's business, not even the service's that holds it (its subject is the provider's).
     /// Other tokens keep OpenIddict's rule: a caller that is neither an audience nor the presenter learns nothing.
     /// </summary>
-    public sealed class ValidateIntrospectingParty(DataProviders providers) : IOpenIddictServerHandler<ValidateIntrospectionRequestContext>
+    public sealed class ValidateIntrospectingParty(DataProviders providers, IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateIntrospectionRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateIntrospectionRequestContext>()
@@ -233,7 +233,11 @@ internal static class DataAccess
             }
             var audiences = token.GetAudiences();
             var isAccessToken = token.HasTokenType(TokenTypeIdentifiers.AccessToken);
-            if (await providers.ByClientIdAsync(context.ClientId, context.CancellationToken) is { } provider)
+            // The caller's application is in the cache of clients: only a provider's costs a query (bench/README.md).
+            var caller = await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken);
+            var isProvider = caller is not null
+                && (await applications.GetPropertiesAsync(caller, context.CancellationToken)).ContainsKey(DataProviders.ApplicationProperty);
+            if (isProvider && await providers.ByClientIdAsync(context.ClientId, context.CancellationToken) is { } provider)
             {
                 var scopes = isAccessToken && audiences.Contains(provider.Resource, StringComparer.Ordinal)
                     ? (await providers.ScopesAsync(token.GetScopes(), context.CancellationToken)).Where(s => s.Provider.Id == provider.Id).Select(s => s.Name).ToList()
