@@ -47,16 +47,7 @@ public sealed class DataProviderRegistry(HubDbContext db, IOpenIddictApplication
         var row = new DataProvider { Id = registration.Id, DisplayName = registration.DisplayName, Resource = registration.Resource, CreatedAt = now };
         registration.Apply(row, now);
         var secret = RelyingPartyRegistry.NewSecret();
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = registration.Id,
-            ClientSecret = secret,
-            ClientType = ClientTypes.Confidential,
-            DisplayName = registration.DisplayName,
-        };
-        // Its credentials open the introspection endpoint, and nothing else: no grant, no login.
-        descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
-        descriptor.Properties[DataProviders.ApplicationProperty] = System.Text.Json.JsonSerializer.SerializeToElement(true);
+        var descriptor = DataProviders.CredentialsDescriptor(registration.Id, secret, registration.DisplayName);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
@@ -157,15 +148,8 @@ public sealed class DataProviderRegistry(HubDbContext db, IOpenIddictApplication
         return AdminResult.Deleted<DataProviderResponse>();
     }
 
-    private static OpenIddictScopeDescriptor ScopeDescriptor(DataScopeRequest scope, string resource)
-    {
-        var descriptor = new OpenIddictScopeDescriptor { Name = scope.Name, Description = scope.Description!.En, DisplayName = scope.Description.En };
-        descriptor.Descriptions[CultureInfo.GetCultureInfo("vi")] = scope.Description.Vi!;
-        descriptor.Descriptions[CultureInfo.GetCultureInfo("en")] = scope.Description.En!;
-        descriptor.Descriptions[CultureInfo.GetCultureInfo("fr")] = scope.Description.Fr!;
-        descriptor.Resources.Add(resource);
-        return descriptor;
-    }
+    private static OpenIddictScopeDescriptor ScopeDescriptor(DataScopeRequest scope, string resource) =>
+        DataProviders.ScopeDescriptor(scope.Name!, scope.Description!.Vi!, scope.Description.En!, scope.Description.Fr!, resource);
 
     private static DataProviderResponse ToResponse(DataProvider row, IReadOnlyList<DataScope> scopes, string? secret) => new()
     {
@@ -248,11 +232,11 @@ public sealed class DataProviderRegistry(HubDbContext db, IOpenIddictApplication
         }
         if (names.Count > 0)
         {
-            var taken = (await providers.AllScopesAsync(cancellationToken)).Where(s => names.Contains(s.Name) && s.Provider.Id != id).Select(s => s.Name).ToList();
-            // A scope row without a provider would be one OpenIddict knows from elsewhere: refused as taken, never overwritten.
-            var orphans = await db.Set<OpenIddictEntityFrameworkCoreScope>().AsNoTracking().Where(s => names.Contains(s.Name!)).Select(s => s.Name!).ToListAsync(cancellationToken);
-            var own = (await providers.AllScopesAsync(cancellationToken)).Where(s => s.Provider.Id == id).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var name in taken.Concat(orphans.Where(o => !own.Contains(o))).Distinct(StringComparer.Ordinal))
+            // Any scope row of these names that is not this provider's is taken: another provider's, or one OpenIddict
+            // knows without a provider, which is never overwritten.
+            var own = (await providers.ScopesAsync(names, cancellationToken)).Where(s => s.Provider.Id == id).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            var existing = await db.Set<OpenIddictEntityFrameworkCoreScope>().AsNoTracking().Where(s => names.Contains(s.Name!)).Select(s => s.Name!).ToListAsync(cancellationToken);
+            foreach (var name in existing.Where(n => !own.Contains(n)))
             {
                 errors.Add("scopes", $"'{name}' is already a scope of another data provider.");
             }

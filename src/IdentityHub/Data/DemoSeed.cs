@@ -163,26 +163,13 @@ internal static class DemoSeed
         var applications = services.GetRequiredService<IOpenIddictApplicationManager>();
         if (await applications.FindByClientIdAsync(TaxOfficeId, cancellationToken) is null)
         {
-            var descriptor = new OpenIddictApplicationDescriptor
-            {
-                ClientId = TaxOfficeId,
-                ClientSecret = TaxOfficeSecret,
-                ClientType = ClientTypes.Confidential,
-                DisplayName = "Cục Thuế",
-            };
-            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
-            descriptor.Properties[DataProviders.ApplicationProperty] = System.Text.Json.JsonSerializer.SerializeToElement(true);
-            await applications.CreateAsync(descriptor, cancellationToken);
+            await applications.CreateAsync(DataProviders.CredentialsDescriptor(TaxOfficeId, TaxOfficeSecret, "Cục Thuế"), cancellationToken);
         }
         var scopes = services.GetRequiredService<IOpenIddictScopeManager>();
         if (await scopes.FindByNameAsync(TaxIncomeScope, cancellationToken) is null)
         {
-            var descriptor = new OpenIddictScopeDescriptor { Name = TaxIncomeScope, DisplayName = "Declared income", Description = "Declared income" };
-            descriptor.Descriptions[System.Globalization.CultureInfo.GetCultureInfo("vi")] = "Thu nhập đã khai";
-            descriptor.Descriptions[System.Globalization.CultureInfo.GetCultureInfo("en")] = "Declared income";
-            descriptor.Descriptions[System.Globalization.CultureInfo.GetCultureInfo("fr")] = "Revenus déclarés";
-            descriptor.Resources.Add(TaxOfficeResource);
-            await scopes.CreateAsync(descriptor, cancellationToken);
+            await scopes.CreateAsync(DataProviders.ScopeDescriptor(TaxIncomeScope, "Thu nhập đã khai", "Declared income", "Revenus déclarés", TaxOfficeResource),
+                cancellationToken);
         }
         db.DataProviders.Add(new DataProvider
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using IdentityHub.Audit;
 using IdentityHub.Data;
 using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.DataSharing;
@@ -19,6 +20,32 @@ public sealed class DataProviders(HubDbContext db, AuditLog audit, TimeProvider 
     /// introspection by a service costs no query to tell it is not a provider's.
     /// </summary>
     public const string ApplicationProperty = "data_provider";
+
+    /// <summary>A provider's credentials: they open the introspection endpoint, and nothing else (no grant, no login).</summary>
+    public static OpenIddictApplicationDescriptor CredentialsDescriptor(string id, string secret, string displayName)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = id,
+            ClientSecret = secret,
+            ClientType = OpenIddictConstants.ClientTypes.Confidential,
+            DisplayName = displayName,
+        };
+        descriptor.Permissions.Add(OpenIddictConstants.Permissions.Endpoints.Introspection);
+        descriptor.Properties[ApplicationProperty] = JsonSerializer.SerializeToElement(true);
+        return descriptor;
+    }
+
+    /// <summary>A data scope as OpenIddict keeps it: its words by language, and the provider's resource as its only resource.</summary>
+    public static OpenIddictScopeDescriptor ScopeDescriptor(string name, string vi, string en, string fr, string resource)
+    {
+        var descriptor = new OpenIddictScopeDescriptor { Name = name, Description = en, DisplayName = en };
+        descriptor.Descriptions[CultureInfo.GetCultureInfo("vi")] = vi;
+        descriptor.Descriptions[CultureInfo.GetCultureInfo("en")] = en;
+        descriptor.Descriptions[CultureInfo.GetCultureInfo("fr")] = fr;
+        descriptor.Resources.Add(resource);
+        return descriptor;
+    }
 
     /// <summary>The data scopes among <paramref name="names"/> (names the hub serves itself are never asked about), with their provider.</summary>
     public async Task<IReadOnlyList<DataScope>> ScopesAsync(IEnumerable<string> names, CancellationToken cancellationToken)

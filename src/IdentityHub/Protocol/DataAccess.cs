@@ -83,24 +83,25 @@ internal static class DataAccess
     }
 
     /// <summary>
-    /// At the token endpoint: at most one <c>resource</c>, a registered provider's, and never for a service acting on its
-    /// own behalf (client_credentials): providers serve people's data. That the grant covers it is checked at sign-in.
+    /// At the token endpoint: at most one <c>resource</c>, and never for a service acting on its own behalf
+    /// (client_credentials): providers serve people's data. That it is a provider's, and that the grant covers it,
+    /// is checked once the grant is known (<see cref="ValidateGrantCoversResource"/>).
     /// </summary>
-    public sealed class ValidateTokenResources(DataProviders providers) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    public sealed class ValidateTokenResources : IOpenIddictServerHandler<ValidateTokenRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-                .UseScopedHandler<ValidateTokenResources>()
+                .UseSingletonHandler<ValidateTokenResources>()
                 .SetOrder(Exchange.ValidateResources.Descriptor.Order + 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
-        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+        public ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
             var resources = context.Request.GetResources();
             if (resources.IsEmpty)
             {
-                return;
+                return default;
             }
             if (resources.Length > 1)
             {
@@ -110,16 +111,14 @@ internal static class DataAccess
             {
                 context.Reject(HubErrors.InvalidTarget.OAuthError, "A data provider's token is issued for a person's grant: the authorization code or a refresh token.");
             }
-            else if (await providers.ByResourceAsync(resources[0], context.CancellationToken) is null)
-            {
-                context.Reject(HubErrors.InvalidTarget.OAuthError, $"The resource '{resources[0]}' is not a registered data provider.");
-            }
+            return default;
         }
     }
 
     /// <summary>
-    /// Before the code or refresh token is spent: the grant covers the resource the token request names, with at least
-    /// one of that provider's scopes. A refusal here leaves the grant usable, as any invalid_target should.
+    /// Before the code or refresh token is spent: the token request's resource is a registered provider's, the grant
+    /// was for it, and holds at least one of that provider's scopes. A refusal here leaves the grant usable, as any
+    /// invalid_target should. What it found is kept for <see cref="RestrictAccessTokenToResource"/>.
     /// </summary>
     public sealed class ValidateGrantCoversResource(DataProviders providers) : IOpenIddictServerHandler<HandleTokenRequestContext>
     {
@@ -137,32 +136,37 @@ internal static class DataAccess
             {
                 return;
             }
-            if ((await ScopesForAsync(providers, grant, asked[0], context.CancellationToken)).Count == 0
-                || !Guid.TryParse(grant.GetClaim(TokenIssueAudit.PersonClaim), out _))
+            var resource = asked[0];
+            if (await providers.ByResourceAsync(resource, context.CancellationToken) is not { } provider)
+            {
+                context.Reject(HubErrors.InvalidTarget.OAuthError, $"The resource '{resource}' is not a registered data provider.");
+                return;
+            }
+            var scopes = grant.GetResources().Contains(resource, StringComparer.Ordinal)
+                ? (await providers.ScopesAsync(grant.GetScopes().Where(s => !ScopesAndClaims.IsServed(s)), context.CancellationToken))
+                    .Where(s => s.Provider.Id == provider.Id).Select(s => s.Name).ToList()
+                : [];
+            if (scopes.Count == 0 || !Guid.TryParse(grant.GetClaim(TokenIssueAudit.PersonClaim), out var personId))
             {
                 context.Reject(HubErrors.InvalidTarget.OAuthError,
-                    $"The grant does not cover the resource '{asked[0]}': the person did not agree to share its data with this service.");
+                    $"The grant does not cover the resource '{resource}': the person did not agree to share its data with this service.");
+                return;
             }
+            context.Transaction.SetProperty(GrantProperty, new ResourceGrant(provider, scopes, personId));
         }
     }
 
-    /// <summary>The scopes of the provider of <paramref name="resource"/> that <paramref name="grant"/> holds, when the grant was for that resource.</summary>
-    private static async Task<List<string>> ScopesForAsync(DataProviders providers, System.Security.Claims.ClaimsPrincipal grant, string resource, CancellationToken cancellationToken)
-    {
-        if (!grant.GetResources().Contains(resource, StringComparer.Ordinal) || await providers.ByResourceAsync(resource, cancellationToken) is not { } provider)
-        {
-            return [];
-        }
-        return [.. (await providers.ScopesAsync(grant.GetScopes().Where(s => !ScopesAndClaims.IsServed(s)), cancellationToken))
-            .Where(s => s.Provider.Id == provider.Id).Select(s => s.Name)];
-    }
+    /// <summary>The provider a token request's resource names, the grant's scopes of it, and the person.</summary>
+    private sealed record ResourceGrant(DataProvider Provider, List<string> Scopes, Guid PersonId);
+
+    private const string GrantProperty = ".identityhub.resource_grant";
 
     /// <summary>
     /// The access token of a grant with resources: for the one resource the token request names, with that provider's
     /// consented scopes, its own subject for the person and a short life; without a resource, the service's ordinary
     /// token, with neither an audience nor a data scope.
     /// </summary>
-    public sealed class RestrictAccessTokenToResource(DataProviders providers, PairwiseSubjects subjects, HubDbContext db, TimeProvider time)
+    public sealed class RestrictAccessTokenToResource(PairwiseSubjects subjects, HubDbContext db, TimeProvider time)
         : IOpenIddictServerHandler<ProcessSignInContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
@@ -189,16 +193,10 @@ internal static class DataAccess
                 }
                 return;
             }
-            // ValidateGrantCoversResource checked this before the grant was spent; only a provider removed since fails here.
-            var resource = asked[0];
-            var provider = await providers.ByResourceAsync(resource, context.CancellationToken);
-            var scopes = await ScopesForAsync(providers, grant, resource, context.CancellationToken);
-            if (provider is null || scopes.Count == 0 || !Guid.TryParse(grant.GetClaim(TokenIssueAudit.PersonClaim), out var personId))
-            {
-                context.Reject(HubErrors.InvalidTarget.OAuthError, $"The resource '{resource}' is no longer a data provider's.");
-                return;
-            }
-            token.SetAudiences(resource);
+            // ValidateGrantCoversResource checked the resource against the grant before the grant was spent.
+            var (provider, scopes, personId) = context.Transaction.GetProperty<ResourceGrant>(GrantProperty)
+                ?? throw new InvalidOperationException("A token request names a resource that was not checked against its grant.");
+            token.SetAudiences(asked[0]);
             token.SetScopes(scopes);
             token.RemoveClaims(ClaimsRequest.UserInfoClaimType).RemoveClaims(ClaimsRequest.ActingForClaimType);
             // The provider knows the person by its own sector's subject, never by the service's (docs/design.md, "Data sharing").
