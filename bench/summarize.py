@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns the load driver's JSON results of one bench/run.sh into <stamp>.json (all runs) and <stamp>.md (a table
-of hub and peer side by side, with the hub/peer throughput ratio; then the probes: rate-*.json both at 70 % of
+of hub and peer side by side, with the hub/peer throughput ratio, and the peer on PostgreSQL ("peer-pg") when it ran; then the probes: rate-*.json both at 70 % of
 their maximum rate, x2-*.json two hub instances behind nginx, scale-*.json 200,000 active sessions)."""
 import argparse, glob, json, os
 
@@ -29,6 +29,22 @@ for path in sorted(glob.glob(os.path.join(args.runs, "*.json"))):
             run["scenario"], run["standIn"] = "data-introspection", "introspection"
         bucket.append(run)
 
+# pg_stat_statements per run (run.sh, PG_STATEMENTS=1): every statement of the server's database from the start of the
+# driver's run to its end, set-up and warm-up included, so per operation it is divided by all operations of the run.
+for r in runs:
+    path = os.path.join(args.runs, f'statements-{r["server"]}-{r["scenario"]}-{r["concurrency"]}.tsv')
+    if not os.path.exists(path): continue
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            calls, _, query = line.rstrip("\n").partition("\t")
+            if calls.isdigit(): rows.append((int(calls), query))
+    # The reset and the reading themselves are not the server's.
+    rows = [(c, q) for c, q in rows if "pg_stat_statements" not in q]
+    ops = r["operations"] + r["errors"] + r.get("warmupOperations", 0) + r.get("warmupErrors", 0)
+    r["statements"] = {"total": sum(c for c, _ in rows), "perOperation": round(sum(c for c, _ in rows) / ops, 2) if ops else None,
+                       "top": [{"calls": c, "query": q[:400]} for c, q in rows[:40]]}
+
 def key(r): return (r["scenario"], r["concurrency"])
 table = {}
 for r in runs:
@@ -46,6 +62,8 @@ def fmt(r, field):
         p = r.get("serverProcess") or {}; m = p.get("peakRssMb")
         return "–" if m is None else f"{m:.0f}"
     if field == "err": return str(r["errors"])
+    if field == "sql":
+        n = (r.get("statements") or {}).get("perOperation"); return "–" if n is None else f"{n:.1f}"
     if field == "p99": return f'{r["latencyMs"]["p99Ms"]:.1f}'
     if field == "target": return f'{r["targetRate"]:,.1f}' if r.get("targetRate") is not None else "–"
     if field == "goal":  # the latency goal at 70 % of the maximum rate
@@ -53,16 +71,36 @@ def fmt(r, field):
 
 order = ["discovery", "jwks", "client-credentials", "refresh", "login", "login-mfa", "federated-login", "introspection", "data-introspection", "userinfo", "sso", "logout"]
 def rank(scenario): return order.index(scenario) if scenario in order else 99
+def ratio(hub, peer):
+    return f'{hub["opsPerSecond"] / peer["opsPerSecond"]:.2f}×' if hub and peer and peer["opsPerSecond"] > 0 else "–"
+
+# The peer on PostgreSQL (run.sh, PEER_PG=1): its own columns, so that the hub is shown against both stores.
+has_pg = any(r["server"] == "peer-pg" for r in runs)
+has_sql = any(r.get("statements") for r in runs)
+pg_head = " peer-pg ops/s | ratio vs peer-pg |" if has_pg else ""
+pg_lat = " peer-pg p50/p95/p99 |" if has_pg else ""
+pg_cpu = " peer-pg CPU |" if has_pg else ""
 lines = ["# Benchmark results", "", *[f"- {m}" for m in args.meta], "",
          "Throughput in operations per second; latency p50 / p95 / p99 in ms; CPU = server CPU ms per operation;",
-         "RSS = server peak resident memory in MB. Ratio = hub / peer throughput (> 1: the hub is faster).", "",
-         "| scenario | workers | hub ops/s | peer ops/s | ratio | hub p50/p95/p99 | peer p50/p95/p99 | hub CPU | peer CPU | hub RSS | peer RSS | errors hub/peer |",
-         "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|"]
+         "RSS = server peak resident memory in MB. Ratio = hub / peer throughput (> 1: the hub is faster)."
+         + (" peer = the peer in memory; peer-pg = the same peer storing in the hub's PostgreSQL cluster." if has_pg else ""), "",
+         f"| scenario | workers | hub ops/s | peer ops/s | ratio |{pg_head} hub p50/p95/p99 | peer p50/p95/p99 |{pg_lat} hub CPU | peer CPU |{pg_cpu} "
+         f"hub RSS | peer RSS | errors hub/peer{'/peer-pg' if has_pg else ''} |" + (" hub SQL/op | peer-pg SQL/op |" if has_sql else ""),
+         "|---|---:|---:|---:|---:|" + ("---:|---:|" if has_pg else "") + "---|---|" + ("---|" if has_pg else "") + "---:|---:|"
+         + ("---:|" if has_pg else "") + "---:|---:|---|" + ("---:|---:|" if has_sql else "")]
 for (scenario, level) in sorted(table, key=lambda k: (rank(k[0]), k[1])):
-    hub = table[(scenario, level)].get("hub"); peer = table[(scenario, level)].get("peer")
-    ratio = f'{hub["opsPerSecond"] / peer["opsPerSecond"]:.2f}×' if hub and peer and peer["opsPerSecond"] > 0 else "–"
-    lines.append(f"| {scenario} | {level} | {fmt(hub,'ops')} | {fmt(peer,'ops')} | {ratio} | {fmt(hub,'lat')} | {fmt(peer,'lat')} | "
-                 f"{fmt(hub,'cpu')} | {fmt(peer,'cpu')} | {fmt(hub,'rss')} | {fmt(peer,'rss')} | {fmt(hub,'err')}/{fmt(peer,'err')} |")
+    row = table[(scenario, level)]
+    hub = row.get("hub"); peer = row.get("peer"); pg = row.get("peer-pg")
+    lines.append(f"| {scenario} | {level} | {fmt(hub,'ops')} | {fmt(peer,'ops')} | {ratio(hub, peer)} |"
+                 + (f" {fmt(pg,'ops')} | {ratio(hub, pg)} |" if has_pg else "")
+                 + f" {fmt(hub,'lat')} | {fmt(peer,'lat')} |" + (f" {fmt(pg,'lat')} |" if has_pg else "")
+                 + f" {fmt(hub,'cpu')} | {fmt(peer,'cpu')} |" + (f" {fmt(pg,'cpu')} |" if has_pg else "")
+                 + f" {fmt(hub,'rss')} | {fmt(peer,'rss')} | {fmt(hub,'err')}/{fmt(peer,'err')}" + (f"/{fmt(pg,'err')}" if has_pg else "") + " |"
+                 + (f" {fmt(hub,'sql')} | {fmt(pg,'sql')} |" if has_sql else ""))
+if has_sql:
+    lines += ["", "SQL/op: statements the server sent to its database per operation (pg_stat_statements, top level: BEGIN and COMMIT included,",
+              "PostgreSQL's own foreign-key checks not), over the whole run of the driver (set-up and warm-up included); the",
+              "statements themselves are in the JSON (\"statements\")."]
 if any(r.get("standIn") == "login" for r in runs + rate):
     lines += ["", "† the peer has no second factor: its password-only login (the login row's operation), measured interleaved with the",
               "hub's login-mfa (password, then an authenticator code computed by the driver, at acr eidas2). That ratio compares",
@@ -92,12 +130,13 @@ if rate:
     workers = sorted({r["concurrency"] for r in rate})
     lines += ["", "At 70 % of each server's maximum rate (its highest ops/s in the table above), paced open loop with "
               f'{", ".join(map(str, workers))} workers; latency from each operation\'s scheduled start, so waiting counts. Goal: p99 < 100 ms.', "",
-              "| scenario | target ops/s hub / peer | achieved ops/s hub / peer | hub p50/p95/p99 | peer p50/p95/p99 | errors hub/peer | p99 < 100 ms hub / peer |",
-              "|---|---|---|---|---|---|---|"]
+              "| scenario | server | target ops/s | achieved ops/s | p50/p95/p99 | errors | p99 < 100 ms |",
+              "|---|---|---:|---:|---|---:|---|"]
     for scenario in sorted(by_scenario, key=rank):
-        hub = by_scenario[scenario].get("hub"); peer = by_scenario[scenario].get("peer")
-        lines.append(f"| {scenario} | {fmt(hub,'target')} / {fmt(peer,'target')} | {fmt(hub,'ops')} / {fmt(peer,'ops')} | {fmt(hub,'lat')} | "
-                     f"{fmt(peer,'lat')} | {fmt(hub,'err')}/{fmt(peer,'err')} | {fmt(hub,'goal')} / {fmt(peer,'goal')} |")
+        for server in ("hub", "peer", "peer-pg"):
+            r = by_scenario[scenario].get(server)
+            if r is None: continue
+            lines.append(f"| {scenario} | {server} | {fmt(r,'target')} | {fmt(r,'ops')} | {fmt(r,'lat')} | {fmt(r,'err')} | {fmt(r,'goal')} |")
 if x2:
     lines += ["", "Two hub instances behind nginx (round robin, one database; see above) against the single hub of the table above,",
               "same workers; CPU = ms per operation of both instances together:", "",

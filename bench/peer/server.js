@@ -15,6 +15,12 @@
 //   PEER_UPSTREAM_ISSUER    issuer of an upstream OpenID provider (the hub's mock bank) for federated login: an
 //                           authorization request with idp_hint=mock-bank signs in there instead of the password form
 //                           (default: none, federated login off)
+//   PEER_ACCESS_TOKEN_ALG   "RS256" (default) or "ES256": how bench-cc's JWT access tokens are signed (an ES256 key is
+//                           in the JWKS either way; bench/run.sh sets it to what the hub's bench clients are registered with)
+//   PEER_STORE              "memory" (default: oidc-provider's in-memory adapter class) or "postgres" (pg_adapter.js: one
+//                           table of JSON payloads keyed by model and id, every write committed)
+//   PEER_DATABASE_URL       PostgreSQL connection string for PEER_STORE=postgres
+//                           (e.g. postgresql://postgres@127.0.0.1:5432/peer); PEER_PG_POOL its pool size (default 20)
 //   PEER_UPSTREAM_CLIENT_ID, PEER_UPSTREAM_CLIENT_SECRET
 //                           the peer's client at the upstream provider (default identityhub / identityhub-secret, the
 //                           mock's one client, which the hub uses too)
@@ -28,12 +34,16 @@ import Provider, { errors } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
 
+import { createPostgresAdapter } from './pg_adapter.js';
+
 const pbkdf2Async = promisify(pbkdf2);
 
 const PORT = Number.parseInt(process.env.PORT ?? '5300', 10);
 const ISSUER = process.env.ISSUER || `http://localhost:${PORT}`;
 const PASSWORD_HASH = (process.env.PEER_PASSWORD_HASH || 'pbkdf2').toLowerCase();
 const SUBJECT_TYPE = (process.env.PEER_SUBJECT_TYPE || 'public').toLowerCase();
+const ACCESS_TOKEN_ALG = process.env.PEER_ACCESS_TOKEN_ALG || 'RS256';
+const STORE = (process.env.PEER_STORE || 'memory').toLowerCase();
 const STORE_MAX_ENTRIES = Number.parseInt(process.env.PEER_STORE_MAX_ENTRIES || '1000000', 10);
 const UPSTREAM_ISSUER = process.env.PEER_UPSTREAM_ISSUER || '';
 const UPSTREAM_CLIENT_ID = process.env.PEER_UPSTREAM_CLIENT_ID || 'identityhub';
@@ -45,13 +55,24 @@ if (!['pbkdf2', 'none'].includes(PASSWORD_HASH)) {
 if (!['public', 'pairwise'].includes(SUBJECT_TYPE)) {
   throw new Error(`PEER_SUBJECT_TYPE must be "public" or "pairwise", not "${SUBJECT_TYPE}"`);
 }
+if (!['RS256', 'ES256'].includes(ACCESS_TOKEN_ALG)) {
+  throw new Error(`PEER_ACCESS_TOKEN_ALG must be "RS256" or "ES256", not "${ACCESS_TOKEN_ALG}"`);
+}
+if (!['memory', 'postgres'].includes(STORE)) {
+  throw new Error(`PEER_STORE must be "memory" or "postgres", not "${STORE}"`);
+}
+if (STORE === 'postgres' && !process.env.PEER_DATABASE_URL) {
+  throw new Error('PEER_STORE=postgres needs PEER_DATABASE_URL');
+}
 if (!(STORE_MAX_ENTRIES > 0)) {
   throw new Error('PEER_STORE_MAX_ENTRIES must be a positive integer');
 }
 
-// --- Signing key: one RSA-2048 key made at start, kept in memory. -------------------------------------------------
+// --- Signing keys: one RSA-2048 and one P-256 key made at start, kept in memory. -----------------------------------
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: `rsa-${randomUUID()}`, alg: 'RS256', use: 'sig' };
+const { privateKey: ecPrivateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ecSigningJwk = { ...ecPrivateKey.export({ format: 'jwk' }), kid: `ec-${randomUUID()}`, alg: 'ES256', use: 'sig' };
 
 // --- The one test account. --------------------------------------------------------------------------------------
 const PBKDF2 = { iterations: 100_000, saltBytes: 16, keyBytes: 32, digest: 'sha512' };
@@ -100,10 +121,14 @@ async function verifyPassword(username, password) {
   return timingSafeEqual(derived, key) && known;
 }
 
-// --- Store: oidc-provider's own in-memory adapter class, with a larger generation size. --------------------------
-const store = new LRU({ maxSize: STORE_MAX_ENTRIES });
+// --- Store: oidc-provider's own in-memory adapter class, with a larger generation size, or PostgreSQL. ----------
 const CLOCK_TOLERANCE = 15;
-const adapter = (model) => new MemoryAdapter(model, store, CLOCK_TOLERANCE);
+const adapter = STORE === 'postgres'
+  ? await createPostgresAdapter(process.env.PEER_DATABASE_URL, CLOCK_TOLERANCE)
+  : (() => {
+    const store = new LRU({ maxSize: STORE_MAX_ENTRIES });
+    return (model) => new MemoryAdapter(model, store, CLOCK_TOLERANCE);
+  })();
 
 // --- Resource server for JWT access tokens. -----------------------------------------------------------------------
 const API_RESOURCE = 'urn:bench:api';
@@ -169,7 +194,7 @@ const configuration = {
     long: { httpOnly: true, sameSite: 'lax' },
     short: { httpOnly: true, sameSite: 'lax' },
   },
-  jwks: { keys: [signingJwk] },
+  jwks: { keys: [signingJwk, ecSigningJwk] },
   enabledJWA: {
     idTokenSigningAlgValues: ['RS256'],
     userinfoSigningAlgValues: ['RS256'],
@@ -258,7 +283,7 @@ const configuration = {
           audience: API_RESOURCE,
           accessTokenTTL: TEN_MINUTES,
           accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
+          jwt: { sign: { alg: ACCESS_TOKEN_ALG } },
         };
       },
     },
