@@ -25,8 +25,16 @@ PREWARM=${PREWARM:-$(( (20 + scenario_count - 1) / scenario_count > 2 ? (20 + sc
 HUB_DIR=${HUB_DIR:-$root}  # another checkout of the hub, to measure a before/after pair with the same driver and peer
 HUB_PORT=${HUB_PORT:-5580}
 PEER_PORT=${PEER_PORT:-5590}
+# The peer a second time, storing in the same PostgreSQL cluster as the hub (bench/peer/pg_adapter.js): "peer-pg".
+PEER_PG=${PEER_PG:-1}
+PEER_PG_PORT=${PEER_PG_PORT:-5592}
 MOCK_PORT=${MOCK_PORT:-5595}
 RATE_PROBE=${RATE_PROBE:-1}
+# How the bench services' access tokens are signed, at the hub (accessTokenSignedResponseAlg) and at both peers (bench-cc's
+# JWTs; bench-web's access tokens are opaque there). ID tokens are RS256 on every server.
+ACCESS_TOKEN_ALG=${ACCESS_TOKEN_ALG:-ES256}
+# SQL statements per operation at the hub and at peer-pg, from pg_stat_statements (bench/README.md, "Statements").
+PG_STATEMENTS=${PG_STATEMENTS:-1}
 RATE_SCENARIOS=${RATE_SCENARIOS:-"client-credentials refresh introspection userinfo"}
 RATE_WORKERS=${RATE_WORKERS:-64}  # enough to keep up with 70 % of the maximum rate even when latency rises
 NGINX_PROBE=${NGINX_PROBE:-1}
@@ -63,14 +71,17 @@ trap cleanup EXIT
 port_in_use() { python3 -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
 wait_for() { for _ in $(seq 1 120); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done; echo "Timed out waiting for $1" >&2; return 1; }
 
-for port in "$HUB_PORT" "$PEER_PORT" "$MOCK_PORT"; do
-  if port_in_use "$port"; then echo "Port $port on 127.0.0.1 is already in use: set HUB_PORT, PEER_PORT or MOCK_PORT." >&2; exit 1; fi
+peer_ports=$PEER_PORT; [ "$PEER_PG" = 1 ] && peer_ports+=" $PEER_PG_PORT"
+for port in "$HUB_PORT" $peer_ports "$MOCK_PORT"; do
+  if port_in_use "$port"; then echo "Port $port on 127.0.0.1 is already in use: set HUB_PORT, PEER_PORT, PEER_PG_PORT or MOCK_PORT." >&2; exit 1; fi
 done
 
 echo "== Building (Release)"
 for project in "$HUB_DIR/src/IdentityHub" tests/MockIdentityProvider bench/LoadDriver; do dotnet build -c Release -v quiet -nologo "$project" >/dev/null; done
 hub_commit=$(git -C "$HUB_DIR" rev-parse --short HEAD)
-if [ ! -d bench/peer/node_modules ]; then (cd bench/peer && npm ci --omit=dev --no-audit --no-fund >/dev/null); fi
+if [ ! -f bench/peer/node_modules/.package-lock.json ] || [ bench/peer/package-lock.json -nt bench/peer/node_modules/.package-lock.json ]; then
+  (cd bench/peer && npm ci --omit=dev --no-audit --no-fund >/dev/null)
+fi
 
 echo "== PostgreSQL (throwaway cluster)"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
@@ -78,8 +89,10 @@ pgdata="$work/pg"
 pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 mkdir -p "$pgdata"; [ "$(id -u)" = 0 ] && chown postgres "$work" "$pgdata"
+pg_statements_options=""
+[ "$PG_STATEMENTS" = 1 ] && pg_statements_options=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c pg_stat_statements.max=5000"
 run_pg "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --no-sync --locale=C >/dev/null
-run_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$work/pg.log" -w -o "-p $pgport -k $work -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null
+run_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$work/pg.log" -w -o "-p $pgport -k $work -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB$pg_statements_options" start >/dev/null
 pgpid=$(head -n1 "$pgdata/postmaster.pid")
 command -v taskset >/dev/null && taskset -a -cp "$server_cpu" "$pgpid" >/dev/null 2>&1 || true
 
@@ -110,6 +123,7 @@ mock_url="http://127.0.0.1:$MOCK_PORT"
   export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$mock_url" Mock__Issuer="$mock_url" \
     Mock__RedirectUris__0="$hub_url/signin/mock-bank" Mock__RedirectUris__1="$nginx_url/signin/mock-bank" \
     Mock__RedirectUris__2="http://127.0.0.1:$PEER_PORT/upstream/mock-bank/callback" \
+    Mock__RedirectUris__3="http://127.0.0.1:$PEER_PG_PORT/upstream/mock-bank/callback" \
     Mock__PostLogoutRedirectUris__0="$hub_url/signout/mock-bank" Mock__PostLogoutRedirectUris__1="$nginx_url/signout/mock-bank" \
     Logging__LogLevel__Default=Warning
   spawn "$server_cpu" dotnet tests/MockIdentityProvider/bin/Release/net10.0/MockIdentityProvider.dll
@@ -121,11 +135,26 @@ echo "== Peer (node-oidc-provider)"
 peer_url="http://127.0.0.1:$PEER_PORT"
 (
   # The peer signs in at the same mock source, with the same client, as the hub (idp_hint=mock-bank).
-  export NODE_ENV=production PORT="$PEER_PORT" ISSUER="$peer_url" PEER_UPSTREAM_ISSUER="$mock_url"
+  export NODE_ENV=production PORT="$PEER_PORT" ISSUER="$peer_url" PEER_UPSTREAM_ISSUER="$mock_url" PEER_ACCESS_TOKEN_ALG="$ACCESS_TOKEN_ALG"
   spawn "$server_cpu" node bench/peer/server.js
 ) >"$work/peer.log" 2>&1 &
 peer_pid=$!; pids+=("$peer_pid")
 wait_for "$peer_url/.well-known/openid-configuration"
+# peers: the servers measured against the hub, each as "label url pid".
+peers=("peer $peer_url $peer_pid")
+if [ "$PEER_PG" = 1 ]; then
+  echo "== Peer on PostgreSQL (same cluster as the hub, database peer, durable commits)"
+  psql -h 127.0.0.1 -p "$pgport" -U postgres -v ON_ERROR_STOP=1 -qc "CREATE DATABASE peer" >/dev/null
+  peer_pg_url="http://127.0.0.1:$PEER_PG_PORT"
+  (
+    export NODE_ENV=production PORT="$PEER_PG_PORT" ISSUER="$peer_pg_url" PEER_UPSTREAM_ISSUER="$mock_url" PEER_ACCESS_TOKEN_ALG="$ACCESS_TOKEN_ALG" \
+      PEER_STORE=postgres PEER_DATABASE_URL="postgresql://postgres@127.0.0.1:$pgport/peer"
+    spawn "$server_cpu" node bench/peer/server.js
+  ) >"$work/peer-pg.log" 2>&1 &
+  peer_pg_pid=$!; pids+=("$peer_pg_pid")
+  wait_for "$peer_pg_url/.well-known/openid-configuration" || { tail -n 20 "$work/peer-pg.log" >&2; exit 1; }
+  peers+=("peer-pg $peer_pg_url $peer_pg_pid")
+fi
 
 echo "== Registering the benchmark clients, person and source at the hub (admin API)"
 token=$(curl -sf -u "hub-admin:$admin_secret" -d grant_type=client_credentials -d scope=hub.admin "$hub_url/connect/token" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
@@ -133,18 +162,18 @@ api() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application
 secret_of() { sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p'; }
 web_secret=$(api relying-parties '{"clientId":"bench-web","displayName":"Benchmark web","clientType":"confidential","grantTypes":["authorization_code","refresh_token"],
   "redirectUris":["http://localhost:5090/signin-oidc"],"postLogoutRedirectUris":["http://localhost:5090/signout-callback-oidc"],
-  "allowedScopes":["openid","profile","email","offline_access"],"consent":"implicit"}' | secret_of)
+  "allowedScopes":["openid","profile","email","offline_access"],"consent":"implicit","accessTokenSignedResponseAlg":"'"$ACCESS_TOKEN_ALG"'"}' | secret_of)
 # The sso scenario's second service: another sector, so the same person has another sub there.
 sso_secret=$(api relying-parties '{"clientId":"bench-sso","displayName":"Benchmark second service","clientType":"confidential","grantTypes":["authorization_code"],
-  "redirectUris":["http://127.0.0.1:5091/signin-oidc"],"sectorIdentifier":"sso.bench.example","allowedScopes":["openid","profile","email"],"consent":"implicit"}' | secret_of)
+  "redirectUris":["http://127.0.0.1:5091/signin-oidc"],"sectorIdentifier":"sso.bench.example","allowedScopes":["openid","profile","email"],"consent":"implicit","accessTokenSignedResponseAlg":"'"$ACCESS_TOKEN_ALG"'"}' | secret_of)
 cc_secret=$(api relying-parties '{"clientId":"bench-cc","displayName":"Benchmark API client","clientType":"confidential","grantTypes":["client_credentials"],
-  "redirectUris":[],"allowedScopes":[]}' | secret_of)
+  "redirectUris":[],"allowedScopes":[],"accessTokenSignedResponseAlg":"'"$ACCESS_TOKEN_ALG"'"}' | secret_of)
 # data-introspection: a data provider entitled to the identity number, and a service allowed its scope (docs/integration.md,
 # "Data providers"); the provider introspects the token issued for it, and each answer is a release on record.
 provider_secret=$(api data-providers '{"id":"bench-tax","displayName":"Benchmark tax office","resource":"https://tax.bench.example",
   "scopes":[{"name":"bench_income","description":{"vi":"Thu nhập","en":"Income","fr":"Revenus"}}],"subjectIdentifier":"identity_number"}' | secret_of)
 data_secret=$(api relying-parties '{"clientId":"bench-data","displayName":"Benchmark data reader","clientType":"confidential","grantTypes":["authorization_code","refresh_token"],
-  "redirectUris":["http://localhost:5090/signin-oidc"],"allowedScopes":["openid","profile","email","offline_access","bench_income"],"consent":"implicit"}' | secret_of)
+  "redirectUris":["http://localhost:5090/signin-oidc"],"allowedScopes":["openid","profile","email","offline_access","bench_income"],"consent":"implicit","accessTokenSignedResponseAlg":"'"$ACCESS_TOKEN_ALG"'"}' | secret_of)
 api registry/people '{"identityNumber":"079190001234","givenName":"Bench","familyName":"User","birthdate":"1990-01-01","gender":"female",
   "birthplace":"79001","birthcountry":"VN","email":"bench.user@example.vn","username":"bench.user","password":"Bench-Passw0rd!"}' >/dev/null
 mfa_accounts="$work/mfa-accounts.txt"
@@ -199,20 +228,42 @@ echo "== Pre-warming both servers (${PREWARM}s per scenario, not measured)"
 for scenario in $SCENARIOS; do
   # shellcheck disable=SC2046
   driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(hub_args "$scenario") >/dev/null 2>&1 || true
-  # shellcheck disable=SC2046
-  driver --server peer --base-url "$peer_url" --scenario "$(peer_scenario "$scenario")" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(peer_args "$scenario") >/dev/null 2>&1 || true
+  for p in "${peers[@]}"; do
+    read -r label url _ <<<"$p"
+    # shellcheck disable=SC2046
+    driver --server "$label" --base-url "$url" --scenario "$(peer_scenario "$scenario")" --concurrency 8 --warmup-seconds 0 --seconds "$PREWARM" $(peer_args "$scenario") >/dev/null 2>&1 || true
+  done
 done
+
+psql_postgres() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
+[ "$PG_STATEMENTS" = 1 ] && psql_postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+# statements_reset; ...run...; statements_save LABEL FILE: every statement the server's database ran since the reset
+# (set-up and warm-up of the run included), by calls, for the summary's "statements per operation".
+statements_reset() { [ "$PG_STATEMENTS" = 1 ] && psql_postgres -c "SELECT pg_stat_statements_reset()" >/dev/null || true; }
+statements_save() {
+  [ "$PG_STATEMENTS" = 1 ] || return 0
+  local db; case "$1" in hub) db=hub ;; peer-pg) db=peer ;; *) return 0 ;; esac
+  psql_postgres -F $'\t' -c "SELECT s.calls, regexp_replace(s.query, '\s+', ' ', 'g') FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+    WHERE d.datname = '$db' ORDER BY s.calls DESC, s.query" >"$2" || true
+}
 
 echo "== Scenarios: $SCENARIOS; concurrency: $LEVELS; ${WARMUP}s warm-up + ${SECONDS_PER_RUN}s each; hub and peer interleaved"
 out="$work/runs"; mkdir -p "$out"
 for scenario in $SCENARIOS; do
   for level in $LEVELS; do
+    statements_reset
     # shellcheck disable=SC2046
     driver --server hub --base-url "$hub_url" --scenario "$scenario" --concurrency "$level" --warmup-seconds "$WARMUP" \
       --seconds "$SECONDS_PER_RUN" --server-pid "$hub_pid" --out "$out/hub-$scenario-$level.json" $(hub_args "$scenario") || true
+    statements_save hub "$out/statements-hub-$scenario-$level.tsv"
+    for p in "${peers[@]}"; do
+      read -r label url pid <<<"$p"
+      statements_reset
       # shellcheck disable=SC2046
-    driver --server peer --base-url "$peer_url" --scenario "$(peer_scenario "$scenario")" --concurrency "$level" --warmup-seconds "$WARMUP" \
-      --seconds "$SECONDS_PER_RUN" --server-pid "$peer_pid" --out "$out/peer-$scenario-$level.json" $(peer_args "$scenario") || true
+      driver --server "$label" --base-url "$url" --scenario "$(peer_scenario "$scenario")" --concurrency "$level" --warmup-seconds "$WARMUP" \
+        --seconds "$SECONDS_PER_RUN" --server-pid "$pid" --out "$out/$label-$scenario-$level.json" $(peer_args "$scenario") || true
+      statements_save "$label" "$out/statements-$label-$scenario-$level.tsv"
+    done
   done
 done
 
@@ -233,13 +284,14 @@ EOF
   }
   for scenario in $RATE_SCENARIOS; do
     [[ " $SCENARIOS " == *" $scenario "* ]] || { echo "   $scenario: not among the scenarios run, skipped"; continue; }
-    for server in hub peer; do
+    for p in "hub $hub_url $hub_pid" "${peers[@]}"; do
+      read -r server url pid <<<"$p"
       rate=$(max_rate_70 "$server" "$scenario")
       if [ -z "$rate" ]; then echo "   $server $scenario: no maximum rate measured, skipped"; continue; fi
       if [ "$server" = hub ]; then
-        url=$hub_url pid=$hub_pid args=$(hub_args "$scenario") run_scenario=$scenario
+        args=$(hub_args "$scenario") run_scenario=$scenario
       else
-        url=$peer_url pid=$peer_pid args=$(peer_args "$scenario") run_scenario=$(peer_scenario "$scenario")
+        args=$(peer_args "$scenario") run_scenario=$(peer_scenario "$scenario")
       fi
       # shellcheck disable=SC2086
       driver --server "$server" --base-url "$url" --scenario "$run_scenario" --concurrency "$RATE_WORKERS" --rate "$rate" \
@@ -401,11 +453,15 @@ if [ "${AUDIT_VERIFY:-1}" = 1 ]; then
   audit_meta=(--meta "audit verify=after the run: '$intact' (exit $intact_rc); after a one-byte change to event $victim: '$broken' (exit $broken_rc)")
 fi
 
+peer_pg_meta=()
+[ "$PEER_PG" = 1 ] && peer_pg_meta=(--meta "peer-pg=the same peer storing in the hub's PostgreSQL cluster (database peer; bench/peer/pg_adapter.js: one table of JSON payloads keyed by model and id, pg $(node -p "require('./bench/peer/node_modules/pg/package.json').version" 2>/dev/null), every write committed with the cluster's synchronous_commit=$(psql -h 127.0.0.1 -p "$pgport" -U postgres -Atqc 'SHOW synchronous_commit' 2>/dev/null || echo '?'))")
 python3 bench/summarize.py "$out" "$results/$stamp" "${rate_meta[@]}" "${nginx_meta[@]}" "${scale_meta[@]}" "${audit_meta[@]}" \
   --meta "machine=$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB" \
   --meta "pinning=servers and PostgreSQL on CPU $server_cpu, driver on CPU $driver_cpu (taskset)" \
   --meta "hub=commit $hub_commit, Release, Production settings, PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), HTTP on loopback" \
   --meta "peer=node-oidc-provider $(node -p "require('./bench/peer/node_modules/oidc-provider/package.json').version" 2>/dev/null), in-memory store, node $(node --version)" \
+  "${peer_pg_meta[@]}" \
+  --meta "signatures=access tokens $ACCESS_TOKEN_ALG at the hub (every bench service registered with accessTokenSignedResponseAlg $ACCESS_TOKEN_ALG) and for the peers' JWT access tokens (bench-cc; bench-web's are opaque there); ID tokens RS256 on every server" \
   --meta "password hash=PBKDF2-HMAC-SHA512, 100,000 iterations on both (ASP.NET Core Identity v3 format)" \
   --meta "runs=${PREWARM}s pre-warm per scenario, then ${WARMUP}s warm-up + ${SECONDS_PER_RUN}s measured per scenario, level and server, hub and peer interleaved"
 echo "Results: $results/$stamp.md"

@@ -44,6 +44,12 @@ public sealed record RelyingPartyRequest : IAuditedRequest
 
     /// <summary>True: only people acting for an enterprise may log in (the service must be allowed <c>enterprise</c>). Default false.</summary>
     public bool? EnterpriseOnly { get; init; }
+
+    /// <summary>How the service's ID tokens are signed: <c>RS256</c> (default) or <c>ES256</c> (docs/integration.md, "Tokens").</summary>
+    public string? IdTokenSignedResponseAlg { get; init; }
+
+    /// <summary>How the service's access tokens are signed: <c>RS256</c> (default) or <c>ES256</c>.</summary>
+    public string? AccessTokenSignedResponseAlg { get; init; }
 }
 
 /// <summary>A relying service as stored. <see cref="ClientSecret"/> appears once: when the hub has just generated it.</summary>
@@ -64,6 +70,8 @@ public sealed record RelyingPartyResponse
     public string? MinimumAcr { get; init; }
     public required string Consent { get; init; }
     public required bool EnterpriseOnly { get; init; }
+    public required string IdTokenSignedResponseAlg { get; init; }
+    public required string AccessTokenSignedResponseAlg { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientSecret { get; init; }

@@ -176,6 +176,8 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             MinimumAcr = row.MinimumAcr,
             Consent = row.Consent == ConsentMode.Implicit ? "implicit" : "explicit",
             EnterpriseOnly = row.EnterpriseOnly,
+            IdTokenSignedResponseAlg = TokenSigning.Of(descriptor.Properties, TokenSigning.IdTokenProperty),
+            AccessTokenSignedResponseAlg = TokenSigning.Of(descriptor.Properties, TokenSigning.AccessTokenProperty),
             ClientSecret = secret,
         };
     }
@@ -335,12 +337,26 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
             errors.Add("enterpriseOnly", "A service only for enterprises must be allowed the 'enterprise' scope, to ask whom the person acts for.");
         }
 
+        var idTokenAlg = SigningAlgorithm("idTokenSignedResponseAlg", request.IdTokenSignedResponseAlg, errors);
+        var accessTokenAlg = SigningAlgorithm("accessTokenSignedResponseAlg", request.AccessTokenSignedResponseAlg, errors);
+
         if (errors.Any)
         {
             return (errors, null);
         }
         return (errors, new Registration(clientId!, request.DisplayName!.Trim(), clientType, grantTypes, method, keys, jwksUri,
-            redirectUris, postLogoutUris, backchannel, scopes, sector!, request.MinimumAcr, consent == "implicit" ? ConsentMode.Implicit : ConsentMode.Explicit, enterpriseOnly));
+            redirectUris, postLogoutUris, backchannel, scopes, sector!, request.MinimumAcr, consent == "implicit" ? ConsentMode.Implicit : ConsentMode.Explicit, enterpriseOnly,
+            idTokenAlg, accessTokenAlg));
+    }
+
+    private static string SigningAlgorithm(string field, string? value, ValidationErrors errors)
+    {
+        var algorithm = value ?? TokenSigning.Default;
+        if (!TokenSigning.Allowed.Contains(algorithm, StringComparer.Ordinal))
+        {
+            errors.Add(field, $"Must be {string.Join(" or ", TokenSigning.Allowed)}.");
+        }
+        return algorithm;
     }
 
     private static List<Uri> ValidateUris(string field, IReadOnlyList<string>? values, bool allowHttp, ValidationErrors errors)
@@ -397,7 +413,8 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
 
     private sealed record Registration(
         string ClientId, string DisplayName, string ClientType, List<string> GrantTypes, string Method, JsonWebKeySet? Keys, Uri? JwksUri,
-        List<Uri> RedirectUris, List<Uri> PostLogoutUris, Uri? BackchannelLogoutUri, List<string> Scopes, string Sector, string? MinimumAcr, ConsentMode Consent, bool EnterpriseOnly)
+        List<Uri> RedirectUris, List<Uri> PostLogoutUris, Uri? BackchannelLogoutUri, List<string> Scopes, string Sector, string? MinimumAcr, ConsentMode Consent, bool EnterpriseOnly,
+        string IdTokenAlg, string AccessTokenAlg)
     {
         public bool UsesSecret => Method is "client_secret_basic" or "client_secret_post";
 
@@ -432,6 +449,8 @@ public sealed class RelyingPartyRegistry(HubDbContext db, IOpenIddictApplication
                 descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             }
             ClientPermissions.Grant(descriptor, GrantTypes, Scopes.Where(s => s != OpenIddictConstants.Scopes.OpenId));
+            TokenSigning.Set(descriptor.Properties, TokenSigning.IdTokenProperty, IdTokenAlg);
+            TokenSigning.Set(descriptor.Properties, TokenSigning.AccessTokenProperty, AccessTokenAlg);
         }
 
         public RelyingParty ToRow(RelyingParty row)

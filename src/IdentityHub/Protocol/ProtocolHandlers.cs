@@ -379,30 +379,42 @@ internal static class ProtocolHandlers
     /// Each token is signed and encrypted with the key active at this moment (docs/design.md, "Keys"): OpenIddict holds
     /// every published key and would take the first. Codes and refresh tokens are encrypted and read by the hub alone:
     /// no client ever checks their signature. They are signed with the hub's ES256 key (about a tenth of the CPU of an
-    /// RS256 signature); identity and access tokens, and anything else, with RS256, which every client and resource
-    /// server accepts.
+    /// RS256 signature). ID and access tokens with the algorithm the service was registered with (<see cref="TokenSigning"/>:
+    /// RS256, which every client accepts, unless ES256 was chosen); anything else with RS256.
     /// </summary>
-    public sealed class SignWithActiveKeys(KeySchedule schedule) : IOpenIddictServerHandler<GenerateTokenContext>
+    public sealed class SignWithActiveKeys(KeySchedule schedule, IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<GenerateTokenContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; }
             = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-                .UseSingletonHandler<SignWithActiveKeys>()
+                .UseScopedHandler<SignWithActiveKeys>()
                 .SetOrder(Protection.AttachSecurityCredentials.Descriptor.Order + 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
-        public ValueTask HandleAsync(GenerateTokenContext context)
+        public async ValueTask HandleAsync(GenerateTokenContext context)
         {
-            var algorithm = context.TokenType is TokenTypeIdentifiers.RefreshToken or TokenTypeIdentifiers.Private.AuthorizationCode
-                ? Microsoft.IdentityModel.Tokens.SecurityAlgorithms.EcdsaSha256
-                : Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256;
+            var algorithm = context.TokenType switch
+            {
+                TokenTypeIdentifiers.RefreshToken or TokenTypeIdentifiers.Private.AuthorizationCode => Microsoft.IdentityModel.Tokens.SecurityAlgorithms.EcdsaSha256,
+                TokenTypeIdentifiers.AccessToken => await ChosenAlgorithmAsync(context, TokenSigning.AccessTokenProperty),
+                TokenTypeIdentifiers.IdentityToken => await ChosenAlgorithmAsync(context, TokenSigning.IdTokenProperty),
+                _ => Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256,
+            };
             context.SigningCredentials = schedule.Signing(context.Options.SigningCredentials, algorithm) ?? context.SigningCredentials;
             if (context.EncryptionCredentials is not null)
             {
                 context.EncryptionCredentials = schedule.Encrypting(context.Options.EncryptionCredentials, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.Aes256KW)
                     ?? context.EncryptionCredentials;
             }
-            return default;
+        }
+
+        private async ValueTask<string> ChosenAlgorithmAsync(GenerateTokenContext context, string property)
+        {
+            var clientId = context.ClientId ?? context.Principal?.GetPresenters().FirstOrDefault();
+            var application = string.IsNullOrEmpty(clientId) ? null : await applications.FindByClientIdAsync(clientId, context.CancellationToken);
+            return application is null
+                ? TokenSigning.Default
+                : TokenSigning.Of(await applications.GetPropertiesAsync(application, context.CancellationToken), property);
         }
     }
 

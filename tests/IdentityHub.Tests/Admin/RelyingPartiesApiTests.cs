@@ -74,6 +74,97 @@ public abstract class RelyingPartiesApiTests(HubFactory hub)
     }
 
     [Fact]
+    public async Task SigningAlgorithms_AreRs256ByDefaultAndEs256WhenChosen_CheckedAgainstTheJwks()
+    {
+        using var http = await hub.CreateAdminClientAsync();
+        using var api = hub.CreateApiClient();
+        var jwks = new JsonWebKeySet(await api.GetStringAsync("/.well-known/jwks"));
+
+        var plain = NewId();
+        var plainSecret = await CreateAsync(http, Service(plain, grantTypes: ["client_credentials"], redirectUris: []));
+        var plainRead = (await http.GetFromJsonAsync<JsonObject>($"{Base}/{plain}"))!;
+        Assert.Equal("RS256", plainRead["accessTokenSignedResponseAlg"]!.GetValue<string>());
+        Assert.Equal("RS256", plainRead["idTokenSignedResponseAlg"]!.GetValue<string>());
+        var discovery = JsonDocument.Parse(await api.GetStringAsync("/.well-known/openid-configuration")).RootElement;
+        var advertised = discovery.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString()).ToList();
+        Assert.Contains("RS256", advertised);
+        Assert.Contains("ES256", advertised);
+        await AssertSignedWithAsync(await ClientCredentialsAsync(plain, plainSecret), "RS256", jwks);
+
+        var fast = NewId();
+        var request = Service(fast);
+        request["accessTokenSignedResponseAlg"] = "ES256";
+        var fastSecret = await CreateAsync(http, request);
+        var fastRead = (await http.GetFromJsonAsync<JsonObject>($"{Base}/{fast}"))!;
+        Assert.Equal("ES256", fastRead["accessTokenSignedResponseAlg"]!.GetValue<string>());
+        Assert.Equal("RS256", fastRead["idTokenSignedResponseAlg"]!.GetValue<string>());
+
+        // The code flow: the access token is ES256, the ID token stays RS256 (not chosen), the refresh token still works,
+        // and userinfo takes the ES256 access token.
+        var client = new OidcClient(fast, fastSecret, $"https://tax.gov.vn/{fast}/callback");
+        using var browser = hub.CreateBrowser();
+        var tokens = await client.RedeemAsync(api, (await client.LoginAsync(browser, url: client.AuthorizeUrl("openid profile offline_access")))["code"]);
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        await AssertSignedWithAsync(tokens, "ES256", jwks);
+        Assert.Equal("RS256", tokens.IdTokenJwt.Alg);
+        using (var userinfo = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo"))
+        {
+            userinfo.Headers.Authorization = new("Bearer", tokens.AccessToken);
+            using var answer = await api.SendAsync(userinfo);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+        var refreshed = await client.RefreshAsync(api, tokens.Get("refresh_token")!);
+        await AssertSignedWithAsync(refreshed, "ES256", jwks);
+
+        Assert.Equal("RS256", refreshed.IdTokenJwt.Alg);
+
+        // ID tokens ES256 too, access tokens back to the default: the next refresh gives exactly that.
+        var replacement = Service(fast);
+        replacement["accessTokenSignedResponseAlg"] = "RS256";
+        replacement["idTokenSignedResponseAlg"] = "ES256";
+        using (var replaced = await http.PutAsJsonAsync($"{Base}/{fast}", replacement))
+        {
+            Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        }
+        var swapped = await client.RefreshAsync(api, refreshed.Get("refresh_token")!);
+        await AssertSignedWithAsync(swapped, "RS256", jwks);
+        Assert.Equal("ES256", swapped.IdTokenJwt.Alg);
+        var idToken = await new JsonWebTokenHandler().ValidateTokenAsync(swapped.Get("id_token"), new TokenValidationParameters
+        {
+            ValidIssuer = HubFactory.Issuer,
+            ValidAudience = fast,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidAlgorithms = ["ES256"],
+        });
+        Assert.True(idToken.IsValid, idToken.Exception?.Message);
+
+        foreach (var field in new[] { "accessTokenSignedResponseAlg", "idTokenSignedResponseAlg" })
+        {
+            foreach (var wrong in new[] { "HS256", "none", "es256", "" })
+            {
+                var bad = Service(NewId());
+                bad[field] = wrong;
+                await AssertInvalidAsync(http, bad, field);
+            }
+        }
+    }
+
+    private static async Task AssertSignedWithAsync(TokenResponse tokens, string algorithm, JsonWebKeySet jwks)
+    {
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        var token = new JsonWebToken(tokens.AccessToken);
+        Assert.Equal(algorithm, token.Alg);
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(tokens.AccessToken, new TokenValidationParameters
+        {
+            ValidIssuer = HubFactory.Issuer,
+            ValidateAudience = false,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidAlgorithms = [algorithm],
+        });
+        Assert.True(result.IsValid, result.Exception?.Message);
+    }
+
+    [Fact]
     public async Task RotateSecret_ReturnsANewSecretAndTheOldOneStopsWorking()
     {
         using var http = await hub.CreateAdminClientAsync();
