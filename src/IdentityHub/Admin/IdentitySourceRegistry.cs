@@ -10,7 +10,7 @@ namespace IdentityHub.Admin;
 /// Manages the places people prove who they are. Each write is a single SaveChanges or DELETE statement, hence one
 /// transaction; nothing is cached, so every instance sees a change on its next read.
 /// </summary>
-public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvider dataProtection, IHostEnvironment environment, TimeProvider time)
+public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvider dataProtection, IHostEnvironment environment, TimeProvider time, SettingsChanges changes)
 {
     private const string Oidc = "oidc";
     private const string Registry = "registry";
@@ -107,6 +107,10 @@ public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvi
                 "The registry source is always present and cannot be removed; set enabled to false to stop offering it.");
         }
         var deleted = await db.IdentitySources.Where(s => s.Id == id && s.Kind != IdentitySourceKind.Registry).ExecuteDeleteAsync(cancellationToken);
+        if (deleted > 0)
+        {
+            await SettingsChangeInterceptor.NotifyAsync(db, changes, cancellationToken);
+        }
         return deleted == 0 ? AdminResult.NotFound<IdentitySourceResponse>() : AdminResult.Deleted<IdentitySourceResponse>();
     }
 

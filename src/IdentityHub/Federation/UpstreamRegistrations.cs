@@ -18,7 +18,7 @@ namespace IdentityHub.Federation;
 /// #2273). The token fires when the sources' fingerprint in the database differs from the one the options were
 /// built from, checked before each upstream step: a change made through any instance is seen by all, at once.
 /// </summary>
-internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssuer issuer, IOptionsMonitor<OpenIddictServerOptions> server)
+internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssuer issuer, IOptionsMonitor<OpenIddictServerOptions> server, SourceList list)
     : IConfigureOptions<OpenIddictClientOptions>, IOptionsChangeTokenSource<OpenIddictClientOptions>, IDisposable
 {
     private CancellationTokenSource _changes = new();
@@ -34,7 +34,7 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
         var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
         var secrets = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector(IdentitySource.ClientSecretPurpose);
         // Options are built synchronously; this runs once per change of the sources, not per request.
-        _fingerprint = FingerprintAsync(db, CancellationToken.None).GetAwaiter().GetResult();
+        _fingerprint = Fingerprint(list.AllAsync(db, CancellationToken.None).GetAwaiter().GetResult());
         // Disabled sources keep their registration: the challenge offers only enabled ones (SourceCatalog), and a
         // person already at a source when it is disabled comes back to a callback that ends the login readably.
         var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc).ToList();
@@ -82,7 +82,7 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
     /// <summary>Rebuilds the client options on this instance if the sources changed since they were built.</summary>
     public async Task EnsureCurrentAsync(HubDbContext db, CancellationToken cancellationToken)
     {
-        if (await FingerprintAsync(db, cancellationToken) != Volatile.Read(ref _fingerprint))
+        if (Fingerprint(await list.AllAsync(db, cancellationToken)) != Volatile.Read(ref _fingerprint))
         {
             var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
             await previous.CancelAsync();
@@ -92,11 +92,13 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
 
     public void Dispose() => _changes.Dispose();
 
-    /// <summary>Every write to a source moves its <c>UpdatedAt</c>; a removal changes the count.</summary>
-    private static async Task<string> FingerprintAsync(HubDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every write to a source moves its <c>UpdatedAt</c>; a removal changes the count. Read from the kept list of
+    /// sources, which every instance drops when a source changes anywhere (<see cref="SourceList"/>).
+    /// </summary>
+    private static string Fingerprint(IReadOnlyList<IdentitySource> sources)
     {
-        var stamps = await db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc)
-            .Select(s => s.UpdatedAt).ToListAsync(cancellationToken);
+        var stamps = sources.Where(s => s.Kind == IdentitySourceKind.Oidc).Select(s => s.UpdatedAt).ToList();
         return $"{stamps.Count}:{(stamps.Count == 0 ? 0 : stamps.Max().UtcTicks)}";
     }
 }

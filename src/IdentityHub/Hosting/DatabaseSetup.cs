@@ -15,7 +15,13 @@ internal static partial class DatabaseSetup
         var provider = HubEnvironment.Options(builder).Database.Provider;
         var connectionString = builder.Configuration.GetConnectionString("Hub") ?? "Data Source=identityhub.db";
         // Pooled: a token request would otherwise build a context, its options and its services from scratch.
-        builder.Services.AddDbContextPool<HubDbContext>(options => Configure(options, provider, connectionString));
+        builder.Services.AddSingleton<SettingsChanges>();
+        builder.Services.AddSingleton<SettingsChangeInterceptor>();
+        builder.Services.AddDbContextPool<HubDbContext>((services, options) =>
+        {
+            Configure(options, provider, connectionString);
+            options.AddInterceptors(services.GetRequiredService<SettingsChangeInterceptor>());
+        });
         builder.Services.AddHostedService<DatabaseInitializer>();
         return builder;
     }

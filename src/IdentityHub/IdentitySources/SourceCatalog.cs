@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.IdentitySources;
 
 /// <summary>Which identity sources a login may be offered: enabled, and able to reach the level asked.</summary>
-public sealed class SourceCatalog(HubDbContext db)
+public sealed class SourceCatalog(HubDbContext db, SourceList sources)
 {
     /// <param name="forEnterprises">
     /// The service serves only people acting for an enterprise: only sources that can authenticate representatives
@@ -13,7 +13,7 @@ public sealed class SourceCatalog(HubDbContext db)
     /// </param>
     public async Task<IReadOnlyList<IdentitySource>> OfferedAsync(string? askedAcr, CancellationToken cancellationToken, bool forEnterprises = false)
     {
-        var enabled = await db.IdentitySources.AsNoTracking().Where(s => s.Enabled).ToListAsync(cancellationToken);
+        var enabled = (await sources.AllAsync(db, cancellationToken)).Where(s => s.Enabled).ToList();
         var registryRepresents = forEnterprises && await db.Representatives.AnyAsync(cancellationToken);
         return [.. enabled
             .Where(s => AssuranceLevels.Satisfies(Reachable(s), askedAcr) && (!forEnterprises || Represents(s, registryRepresents)))
@@ -23,7 +23,7 @@ public sealed class SourceCatalog(HubDbContext db)
 
     /// <summary>The source <paramref name="id"/> if it may be offered for <paramref name="askedAcr"/> (and <paramref name="forEnterprises"/>); null otherwise.</summary>
     public async Task<IdentitySource?> FindOfferedAsync(string id, string? askedAcr, CancellationToken cancellationToken, bool forEnterprises = false) =>
-        await db.IdentitySources.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.Enabled, cancellationToken) is { } source
+        (await sources.AllAsync(db, cancellationToken)).FirstOrDefault(s => s.Id == id && s.Enabled) is { } source
             && AssuranceLevels.Satisfies(Reachable(source), askedAcr)
             && (!forEnterprises || Represents(source, source.Kind == IdentitySourceKind.Registry && await db.Representatives.AnyAsync(cancellationToken)))
             ? source

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using IdentityHub.Data;
 using IdentityHub.Hosting;
 using Npgsql;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -14,7 +15,7 @@ namespace IdentityHub.Protocol;
 /// </summary>
 internal sealed class ClientCache
 {
-    public const string Channel = "identityhub_clients";
+    public const string Channel = SettingsChanges.Channel;
 
     private readonly ConcurrentDictionary<string, Snapshot> byClientId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Snapshot> byId = new(StringComparer.Ordinal);
@@ -101,7 +102,7 @@ internal sealed class ClientCache
 /// Holds one connection listening for client changes made by any instance; empties the cache on each notification,
 /// and turns the cache off while the connection is down (a notification sent then would be missed).
 /// </summary>
-internal sealed partial class ClientCacheListener(ClientCache cache, IConfiguration configuration, ILogger<ClientCacheListener> logger) : BackgroundService
+internal sealed partial class ClientCacheListener(ClientCache cache, SettingsChanges settings, IConfiguration configuration, ILogger<ClientCacheListener> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
 
@@ -120,12 +121,17 @@ internal sealed partial class ClientCacheListener(ClientCache cache, IConfigurat
             {
                 await using var connection = new NpgsqlConnection(connectionString);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, _) => cache.Clear();
+                connection.Notification += (_, _) =>
+                {
+                    cache.Clear();
+                    settings.Changed();
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {ClientCache.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
                 cache.SetListening(true);
+                settings.SetListening(true);
                 while (true)
                 {
                     await connection.WaitAsync(stoppingToken);
@@ -138,11 +144,13 @@ internal sealed partial class ClientCacheListener(ClientCache cache, IConfigurat
             catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException or TimeoutException)
             {
                 cache.SetListening(false);
+                settings.SetListening(false);
                 LogListenerDown(logger, exception, RetryDelay.TotalSeconds);
             }
             finally
             {
                 cache.SetListening(false);
+                settings.SetListening(false);
             }
             try
             {

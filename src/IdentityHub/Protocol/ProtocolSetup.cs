@@ -96,6 +96,7 @@ internal static class ProtocolSetup
         builder.Services.Configure<OpenIddictServerOptions>(options => options.TokenValidationParameters.ValidIssuers = ExactIssuer.ValidIssuers(issuer));
         builder.Services.Configure<OpenIddict.Validation.OpenIddictValidationOptions>(options => options.TokenValidationParameters.ValidIssuers = ExactIssuer.ValidIssuers(issuer));
         builder.Services.AddValidatedOptions<KeyOptions, KeyOptionsValidator>(KeyOptions.Section);
+        builder.Services.AddSingleton(services => new SettingsChanges.KeptByKey<AuthorizeEndpoint.ServiceSettings>(services.GetRequiredService<SettingsChanges>()));
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());
         builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(services => services.GetRequiredService<SigningKeys>());

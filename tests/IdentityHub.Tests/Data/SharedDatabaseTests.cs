@@ -158,12 +158,88 @@ public sealed class SharedDatabaseTests
         Assert.Equal("invalid_client", (await client.TokenAsync(http, Grant)).Error);
     }
 
+    [Fact]
+    public async Task SettingsKeptByOneInstance_ChangedOnTheOther_AreReadAgainAtOnce()
+    {
+        await using var first = await HubFactory.CreateAsync(HubDatabase.Postgres);
+        await using var second = new HubFactory(HubDatabase.Postgres, first.ConnectionString);
+        using var admin = await first.CreateAdminClientAsync();
+        using var http = second.CreateApiClient();
+        await WaitUntilListeningAsync(second);
+        var kept = second.Services.GetRequiredService<SettingsChanges.KeptByKey<IdentityHub.Protocol.AuthorizeEndpoint.ServiceSettings>>();
+
+        // A service's own settings: read by the second instance's authorize endpoint once, then kept.
+        var clientId = "kept-" + Guid.NewGuid().ToString("N")[..8];
+        var redirect = $"https://portal.gov.vn/{clientId}/cb";
+        object Service(string? minimumAcr) => new
+        {
+            clientId,
+            displayName = "Kept by the second instance",
+            clientType = "confidential",
+            redirectUris = new[] { redirect },
+            allowedScopes = new[] { "openid", "profile" },
+            minimumAcr,
+        };
+        using (var created = await admin.PostAsJsonAsync("/api/admin/v1/relying-parties", Service(null)))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        var client = new OidcClient(clientId, "unused", redirect);
+        using var browser = second.CreateBrowser();
+        Assert.Equal(HttpStatusCode.Found, (await browser.GetAsync(client.AuthorizeUrl("openid profile"))).Status);
+        Assert.True(kept.TryGet(clientId, out var settings));
+        Assert.Null(settings.MinimumAcr);
+
+        // Changed through the first instance: the second drops its copy and reads the new one at the next request.
+        using (var replaced = await admin.PutAsJsonAsync($"/api/admin/v1/relying-parties/{clientId}", Service("eidas2")))
+        {
+            Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        }
+        Assert.False(await EventuallyAsync(() => Task.FromResult(kept.TryGet(clientId, out _)), held => !held));
+        Assert.Equal(HttpStatusCode.Found, (await browser.GetAsync(client.AuthorizeUrl("openid profile"))).Status);
+        Assert.True(kept.TryGet(clientId, out settings));
+        Assert.Equal("eidas2", settings.MinimumAcr);
+
+        // The identity sources: kept by the second instance, and a source registered or removed on the first is
+        // offered, or not, by the second at once.
+        async Task<List<string>> OfferedAsync()
+        {
+            await using var scope = second.Services.CreateAsyncScope();
+            return [.. (await scope.ServiceProvider.GetRequiredService<IdentityHub.IdentitySources.SourceCatalog>().OfferedAsync(null, default)).Select(s => s.Id)];
+        }
+        var before = await OfferedAsync();
+        var sourceId = "bank-" + Guid.NewGuid().ToString("N")[..6];
+        using (var source = await admin.PostAsJsonAsync("/api/admin/v1/identity-sources", new
+        {
+            id = sourceId,
+            displayName = "Registered on the first instance",
+            kind = "oidc",
+            authority = "https://bank.example.vn",
+            clientId = "identityhub",
+            clientSecret = "a-secret-of-the-bank-0123456789",
+            scopes = new[] { "openid", "profile" },
+            acr = "eidas2",
+            subjects = "individuals",
+            enabled = true,
+        }))
+        {
+            Assert.True(source.StatusCode == HttpStatusCode.Created, await source.Content.ReadAsStringAsync());
+        }
+        Assert.Contains(sourceId, await EventuallyAsync(OfferedAsync, ids => ids.Contains(sourceId)));
+        using (var removed = await admin.DeleteAsync($"/api/admin/v1/identity-sources/{sourceId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        }
+        Assert.Equal(before, await EventuallyAsync(OfferedAsync, ids => !ids.Contains(sourceId)));
+    }
+
     private static readonly Dictionary<string, string> Grant = new() { ["grant_type"] = "client_credentials" };
 
     private static async Task WaitUntilListeningAsync(HubFactory hub)
     {
         var cache = hub.Services.GetRequiredService<IdentityHub.Protocol.ClientCache>();
-        for (var i = 0; i < 100 && !cache.Listening; i++)
+        var settings = hub.Services.GetRequiredService<SettingsChanges>();
+        for (var i = 0; i < 100 && !(cache.Listening && settings.Listening); i++)
         {
             await Task.Delay(50);
         }

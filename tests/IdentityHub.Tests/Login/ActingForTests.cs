@@ -222,7 +222,10 @@ public abstract class ActingForTests(HubFactory hub)
         finally
         {
             await using var scope = hub.Services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<HubDbContext>().IdentitySources.Where(s => s.Id == "individuals-only").ExecuteDeleteAsync();
+            var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+            await db.IdentitySources.Where(s => s.Id == "individuals-only").ExecuteDeleteAsync();
+            // A bulk statement, as the admin API's removal: every instance is told the sources changed.
+            await SettingsChangeInterceptor.NotifyAsync(db, scope.ServiceProvider.GetRequiredService<SettingsChanges>(), default);
         }
     }
 
