@@ -83,7 +83,7 @@ public sealed class SettingsChanges
             {
                 return;
             }
-            // Entries of older generations are dropped as they are met: the map holds at most one per service.
+            // An entry of an older generation stays until its key is stored again: at most one per service.
             entries[key] = new Entry(seenGeneration, value);
         }
     }
@@ -106,7 +106,6 @@ internal sealed class SettingsChangeInterceptor(SettingsChanges changes) : SaveC
         {
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{SettingsChanges.Channel}', '')", cancellationToken);
         }
-        changes.Changed();
     }
 
     public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
