@@ -8,7 +8,7 @@ namespace IdentityHub.Admin;
 
 /// <summary>
 /// Manages the places people prove who they are. Each write is a single SaveChanges or DELETE statement, hence one
-/// transaction; nothing is cached, so every instance sees a change on its next read.
+/// transaction; each announces the change, so every instance drops its kept list of sources (<see cref="SourceList"/>).
 /// </summary>
 public sealed class IdentitySourceRegistry(HubDbContext db, IDataProtectionProvider dataProtection, IHostEnvironment environment, TimeProvider time, SettingsChanges changes)
 {

@@ -45,7 +45,7 @@ public sealed record RelyingPartyRequest : IAuditedRequest
     /// <summary>True: only people acting for an enterprise may log in (the service must be allowed <c>enterprise</c>). Default false.</summary>
     public bool? EnterpriseOnly { get; init; }
 
-    /// <summary>How the service's ID tokens are signed: <c>RS256</c> (default) or <c>ES256</c> (docs/integration.md, "Tokens").</summary>
+    /// <summary>How the service's ID tokens are signed: <c>RS256</c> (default) or <c>ES256</c> (docs/integration.md, "Relying parties").</summary>
     public string? IdTokenSignedResponseAlg { get; init; }
 
     /// <summary>How the service's access tokens are signed: <c>RS256</c> (default) or <c>ES256</c>.</summary>

@@ -57,6 +57,19 @@ public sealed class SettingsChanges
                 Volatile.Write(ref entry, new Entry(seenGeneration, value));
             }
         }
+
+        /// <summary>The kept value, or <paramref name="load"/>'s, kept unless a change came in while it was loading.</summary>
+        public async Task<T> GetAsync(Func<CancellationToken, Task<T>> load, CancellationToken cancellationToken)
+        {
+            if (TryGet(out var value))
+            {
+                return value;
+            }
+            var seen = changes.Generation;
+            value = await load(cancellationToken);
+            Store(seen, value);
+            return value;
+        }
     }
 
     /// <summary>Values kept by key for the current generation, for instance each service's settings.</summary>
@@ -85,6 +98,25 @@ public sealed class SettingsChanges
             }
             // An entry of an older generation stays until its key is stored again: at most one per service.
             entries[key] = new Entry(seenGeneration, value);
+        }
+
+        /// <summary>
+        /// The value kept for <paramref name="key"/>, or <paramref name="load"/>'s. Nothing found is not kept: the row
+        /// may be on its way.
+        /// </summary>
+        public async Task<T?> GetAsync(string key, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        {
+            if (TryGet(key, out var value))
+            {
+                return value;
+            }
+            var seen = changes.Generation;
+            var loaded = await load(cancellationToken);
+            if (loaded is not null)
+            {
+                Store(seen, key, loaded);
+            }
+            return loaded;
         }
     }
 }

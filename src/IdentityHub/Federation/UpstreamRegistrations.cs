@@ -34,10 +34,12 @@ internal sealed class UpstreamRegistrations(IServiceScopeFactory scopes, HubIssu
         var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
         var secrets = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector(IdentitySource.ClientSecretPurpose);
         // Options are built synchronously; this runs once per change of the sources, not per request.
-        _fingerprint = Fingerprint(list.AllAsync(db, CancellationToken.None).GetAwaiter().GetResult());
+        // The registrations and their fingerprint come from the same list: what the options hold is what they say.
+        var all = list.AllAsync(db, CancellationToken.None).GetAwaiter().GetResult();
+        _fingerprint = Fingerprint(all);
         // Disabled sources keep their registration: the challenge offers only enabled ones (SourceCatalog), and a
         // person already at a source when it is disabled comes back to a callback that ends the login readably.
-        var sources = db.IdentitySources.AsNoTracking().Where(s => s.Kind == IdentitySourceKind.Oidc).ToList();
+        var sources = all.Where(s => s.Kind == IdentitySourceKind.Oidc).ToList();
 
         foreach (var source in sources.Where(s => s.Authority is not null && s.ClientId is not null))
         {

@@ -12,15 +12,6 @@ public sealed class SourceList(SettingsChanges changes)
 {
     private readonly SettingsChanges.Kept<IReadOnlyList<IdentitySource>> kept = new(changes);
 
-    public async Task<IReadOnlyList<IdentitySource>> AllAsync(HubDbContext db, CancellationToken cancellationToken)
-    {
-        if (kept.TryGet(out var all))
-        {
-            return all;
-        }
-        var seen = changes.Generation;
-        all = await db.IdentitySources.AsNoTracking().OrderBy(s => s.Id).ToListAsync(cancellationToken);
-        kept.Store(seen, all);
-        return all;
-    }
+    public Task<IReadOnlyList<IdentitySource>> AllAsync(HubDbContext db, CancellationToken cancellationToken) =>
+        kept.GetAsync(async ct => await db.IdentitySources.AsNoTracking().OrderBy(s => s.Id).ToListAsync(ct), cancellationToken);
 }

@@ -24,13 +24,14 @@ internal static class AuthorizeEndpoint
     internal sealed record ServiceSettings(string? MinimumAcr, string SectorIdentifier, ConsentMode Consent, bool EnterpriseOnly);
 
     public static async Task<IResult> HandleAsync(HttpContext http, HubDbContext db, LoginJourneys journeys, ClaimsIssuance issuance, HubSessions sessions,
-        SettingsChanges changes, SettingsChanges.KeptByKey<ServiceSettings> kept, CancellationToken cancellationToken)
+        SettingsChanges.KeptByKey<ServiceSettings> kept, CancellationToken cancellationToken)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         // One read of the service's own settings serves the assurance check and the sector of its subjects; a login
         // comes here twice (the request, then its resumption), and a service's settings rarely change.
-        var service = await SettingsAsync(db, changes, kept, request.ClientId!, cancellationToken);
+        var service = await kept.GetAsync(request.ClientId!, ct => db.RelyingParties.AsNoTracking().Where(r => r.ClientId == request.ClientId)
+            .Select(r => new ServiceSettings(r.MinimumAcr, r.SectorIdentifier, r.Consent, r.EnterpriseOnly)).FirstOrDefaultAsync(ct), cancellationToken);
         // acr_values and an essential acr in the claims parameter ask alike (docs/integration.md, "Levels of
         // assurance"); the JSON was checked when the request was validated.
         var essential = AssuranceLevels.EssentialAcrValues((string?)request[Parameters.Claims]) ?? [];
@@ -63,24 +64,6 @@ internal static class AuthorizeEndpoint
             LoginDecision.Refuse refuse => Refuse(refuse.Error, refuse.Description),
             _ => throw new InvalidOperationException($"Unknown login decision {decision}."),
         };
-    }
-
-    private static async Task<ServiceSettings?> SettingsAsync(HubDbContext db, SettingsChanges changes, SettingsChanges.KeptByKey<ServiceSettings> kept,
-        string clientId, CancellationToken cancellationToken)
-    {
-        if (kept.TryGet(clientId, out var settings))
-        {
-            return settings;
-        }
-        var seen = changes.Generation;
-        var found = await db.RelyingParties.AsNoTracking().Where(r => r.ClientId == clientId)
-            .Select(r => new ServiceSettings(r.MinimumAcr, r.SectorIdentifier, r.Consent, r.EnterpriseOnly)).FirstOrDefaultAsync(cancellationToken);
-        // A service without its row is not kept: its row may be on its way (docs/design.md, "Token hot path").
-        if (found is not null)
-        {
-            kept.Store(seen, clientId, found);
-        }
-        return found;
     }
 
     private static async Task<IResult> SignInAsync(OpenIddictRequest request, LoginDecision.SignIn signIn, string? sector, ClaimsIssuance issuance, HubSessions sessions,

@@ -6,7 +6,7 @@ namespace IdentityHub.Protocol;
 /// <summary>
 /// The algorithms a service's ID and access tokens are signed with, kept in its application's properties (cached with
 /// the client, so reading them costs no query). RS256 by default, which every client and resource server accepts;
-/// ES256 when the operator chooses it, about a tenth of the CPU of an RSA signature (docs/integration.md, "Tokens").
+/// ES256 when the operator chooses it, about a tenth of the CPU of an RSA signature (docs/integration.md, "Endpoints" and "Relying parties").
 /// </summary>
 internal static class TokenSigning
 {
