@@ -239,10 +239,22 @@ psql_postgres() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -v ON_E
 [ "$PG_STATEMENTS" = 1 ] && psql_postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 # statements_reset; ...run...; statements_save LABEL FILE: every statement the server's database ran since the reset
 # (set-up and warm-up of the run included), by calls, for the summary's "statements per operation".
-statements_reset() { [ "$PG_STATEMENTS" = 1 ] && psql_postgres -c "SELECT pg_stat_statements_reset()" >/dev/null || true; }
+statements_reset() {
+  [ "$PG_STATEMENTS" = 1 ] && psql_postgres -c "SELECT pg_stat_statements_reset()" >/dev/null
+  pg_cpu_start=$(pg_cpu_ticks)
+}
+# The cluster's CPU in clock ticks: the postmaster, every process it started (backends, WAL writer, checkpointer), and
+# those it has reaped (cutime, cstime), so that the difference over a run is all the database did for that server.
+pg_cpu_ticks() {
+  local stats=("/proc/$pgpid/stat") child
+  for child in $(pgrep -P "$pgpid"); do stats+=("/proc/$child/stat"); done
+  # The command field has no spaces for PostgreSQL's processes: fields 14 to 17 are utime, stime, cutime, cstime.
+  { cat "${stats[@]}" 2>/dev/null || true; } | awk '{ t += $14 + $15 + $16 + $17 } END { print t + 0 }'
+}
 statements_save() {
-  [ "$PG_STATEMENTS" = 1 ] || return 0
   local db; case "$1" in hub) db=hub ;; peer-pg) db=peer ;; *) return 0 ;; esac
+  echo "$(( $(pg_cpu_ticks) - pg_cpu_start )) $(getconf CLK_TCK)" >"${2%.tsv}.cpu"
+  [ "$PG_STATEMENTS" = 1 ] || return 0
   psql_postgres -F $'\t' -c "SELECT s.calls, regexp_replace(s.query, '\s+', ' ', 'g') FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
     WHERE d.datname = '$db' ORDER BY s.calls DESC, s.query" >"$2" || true
 }

@@ -33,6 +33,13 @@ for path in sorted(glob.glob(os.path.join(args.runs, "*.json"))):
 # driver's run to its end, set-up and warm-up included, so per operation it is divided by all operations of the run.
 for r in runs:
     path = os.path.join(args.runs, f'statements-{r["server"]}-{r["scenario"]}-{r["concurrency"]}.tsv')
+    ops = r["operations"] + r["errors"] + r.get("warmupOperations", 0) + r.get("warmupErrors", 0)
+    # The database's own CPU over the same span (run.sh: the cluster's processes, in clock ticks): what each write costs
+    # beyond the server's process, for the hub and for peer-pg alike.
+    cpu_path = path[:-len(".tsv")] + ".cpu"
+    if os.path.exists(cpu_path) and ops:
+        ticks, hz = (int(x) for x in open(cpu_path, encoding="utf-8").read().split())
+        r["databaseCpuMsPerOperation"] = round(ticks * 1000 / hz / ops, 3)
     if not os.path.exists(path): continue
     rows = []
     with open(path, encoding="utf-8") as f:
@@ -41,7 +48,6 @@ for r in runs:
             if calls.isdigit(): rows.append((int(calls), query))
     # The reset and the reading themselves are not the server's.
     rows = [(c, q) for c, q in rows if "pg_stat_statements" not in q]
-    ops = r["operations"] + r["errors"] + r.get("warmupOperations", 0) + r.get("warmupErrors", 0)
     r["statements"] = {"total": sum(c for c, _ in rows), "perOperation": round(sum(c for c, _ in rows) / ops, 2) if ops else None,
                        "top": [{"calls": c, "query": q[:400]} for c, q in rows[:40]]}
 
@@ -62,6 +68,8 @@ def fmt(r, field):
         p = r.get("serverProcess") or {}; m = p.get("peakRssMb")
         return "–" if m is None else f"{m:.0f}"
     if field == "err": return str(r["errors"])
+    if field == "dbcpu":
+        c = r.get("databaseCpuMsPerOperation"); return "–" if c is None else f"{c:.2f}"
     if field == "sql":
         n = (r.get("statements") or {}).get("perOperation"); return "–" if n is None else f"{n:.1f}"
     if field == "p99": return f'{r["latencyMs"]["p99Ms"]:.1f}'
@@ -77,6 +85,7 @@ def ratio(hub, peer):
 # The peer on PostgreSQL (run.sh, PEER_PG=1): its own columns, so that the hub is shown against both stores.
 has_pg = any(r["server"] == "peer-pg" for r in runs)
 has_sql = any(r.get("statements") for r in runs)
+has_dbcpu = any(r.get("databaseCpuMsPerOperation") is not None for r in runs)
 pg_head = " peer-pg ops/s | ratio vs peer-pg |" if has_pg else ""
 pg_lat = " peer-pg p50/p95/p99 |" if has_pg else ""
 pg_cpu = " peer-pg CPU |" if has_pg else ""
@@ -85,9 +94,9 @@ lines = ["# Benchmark results", "", *[f"- {m}" for m in args.meta], "",
          "RSS = server peak resident memory in MB. Ratio = hub / peer throughput (> 1: the hub is faster)."
          + (" peer = the peer in memory; peer-pg = the same peer storing in the hub's PostgreSQL cluster." if has_pg else ""), "",
          f"| scenario | workers | hub ops/s | peer ops/s | ratio |{pg_head} hub p50/p95/p99 | peer p50/p95/p99 |{pg_lat} hub CPU | peer CPU |{pg_cpu} "
-         f"hub RSS | peer RSS | errors hub/peer{'/peer-pg' if has_pg else ''} |" + (" hub SQL/op | peer-pg SQL/op |" if has_sql else ""),
+         f"hub RSS | peer RSS | errors hub/peer{'/peer-pg' if has_pg else ''} |" + (" hub SQL/op | peer-pg SQL/op |" if has_sql else "") + (" hub DB CPU | peer-pg DB CPU |" if has_dbcpu else ""),
          "|---|---:|---:|---:|---:|" + ("---:|---:|" if has_pg else "") + "---|---|" + ("---|" if has_pg else "") + "---:|---:|"
-         + ("---:|" if has_pg else "") + "---:|---:|---|" + ("---:|---:|" if has_sql else "")]
+         + ("---:|" if has_pg else "") + "---:|---:|---|" + ("---:|---:|" if has_sql else "") + ("---:|---:|" if has_dbcpu else "")]
 for (scenario, level) in sorted(table, key=lambda k: (rank(k[0]), k[1])):
     row = table[(scenario, level)]
     hub = row.get("hub"); peer = row.get("peer"); pg = row.get("peer-pg")
@@ -96,11 +105,15 @@ for (scenario, level) in sorted(table, key=lambda k: (rank(k[0]), k[1])):
                  + f" {fmt(hub,'lat')} | {fmt(peer,'lat')} |" + (f" {fmt(pg,'lat')} |" if has_pg else "")
                  + f" {fmt(hub,'cpu')} | {fmt(peer,'cpu')} |" + (f" {fmt(pg,'cpu')} |" if has_pg else "")
                  + f" {fmt(hub,'rss')} | {fmt(peer,'rss')} | {fmt(hub,'err')}/{fmt(peer,'err')}" + (f"/{fmt(pg,'err')}" if has_pg else "") + " |"
-                 + (f" {fmt(hub,'sql')} | {fmt(pg,'sql')} |" if has_sql else ""))
+                 + (f" {fmt(hub,'sql')} | {fmt(pg,'sql')} |" if has_sql else "")
+                 + (f" {fmt(hub,'dbcpu')} | {fmt(pg,'dbcpu')} |" if has_dbcpu else ""))
 if has_sql:
     lines += ["", "SQL/op: statements the server sent to its database per operation (pg_stat_statements, top level: BEGIN and COMMIT included,",
               "PostgreSQL's own foreign-key checks not), over the whole run of the driver (set-up and warm-up included); the",
               "statements themselves are in the JSON (\"statements\")."]
+if has_dbcpu:
+    lines += ["", "DB CPU: PostgreSQL's own CPU ms per operation over the same span (the cluster's processes, WAL writer and",
+              "checkpointer included), on the server's core: the hub's cost is hub CPU + hub DB CPU, the peer-pg's likewise."]
 if any(r.get("standIn") == "login" for r in runs + rate):
     lines += ["", "† the peer has no second factor: its password-only login (the login row's operation), measured interleaved with the",
               "hub's login-mfa (password, then an authenticator code computed by the driver, at acr eidas2). That ratio compares",
