@@ -44,6 +44,23 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
     public DbSet<DataProvider> DataProviders => Set<DataProvider>();
     public DbSet<DataRelease> DataReleases => Set<DataRelease>();
 
+    private bool? postgres;
+
+    /// <summary>
+    /// <c>Database.IsNpgsql()</c>, asked once per context: it reads the provider's assembly name on every call, and the
+    /// token store asks on every token it writes. A pooled context keeps its options, so the answer stays true.
+    /// </summary>
+    internal bool IsPostgres => postgres ??= Database.IsNpgsql();
+
+    /// <summary>
+    /// <paramref name="value"/> as the column of <paramref name="property"/> stores it, for a parameter of raw SQL: an
+    /// enum as its name, a DateTimeOffset as ticks on SQLite (<see cref="ConfigureConventions"/>), anything else as is.
+    /// </summary>
+    internal object Stored<TEntity>(string property, object value) =>
+        Model.FindEntityType(typeof(TEntity))?.FindProperty(property)?.GetTypeMapping().Converter is { } converter
+            ? converter.ConvertToProvider(value) ?? value
+            : value;
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);

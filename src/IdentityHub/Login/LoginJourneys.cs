@@ -343,17 +343,20 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
         {
             return null;
         }
-        var now = time.GetUtcNow();
-        var consumed = await db.LoginJourneys
-            .Where(j => j.Id == id && j.BrowserBinding == binding && j.Step == LoginStep.Resume && j.ExpiresAt > now && j.ClientId == clientId)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Step, LoginStep.Done), cancellationToken);
-        if (consumed != 1)
+        // One statement moves the journey and returns how it ended (RETURNING, on PostgreSQL and SQLite alike): every
+        // login comes through here once.
+        var done = db.Stored<LoginJourney>(nameof(LoginJourney.Step), LoginStep.Done);
+        var resume = db.Stored<LoginJourney>(nameof(LoginJourney.Step), LoginStep.Resume);
+        var now = db.Stored<LoginJourney>(nameof(LoginJourney.ExpiresAt), time.GetUtcNow());
+        var rows = await db.Database.SqlQuery<EndedRow>($"""
+            UPDATE "LoginJourneys" SET "Step" = {done}
+            WHERE "Id" = {id} AND "BrowserBinding" = {binding} AND "Step" = {resume} AND "ExpiresAt" > {now} AND "ClientId" = {clientId}
+            RETURNING "SessionId", "Error", "ErrorDescription", "ReturnPath", "ActingForId", "ActingForName", "ActingForRole", "ActingForSource"
+            """).ToListAsync(cancellationToken);
+        if (rows is not [var ended])
         {
             return null;
         }
-        var ended = await db.LoginJourneys.AsNoTracking().Where(j => j.Id == id)
-            .Select(j => new { j.SessionId, j.Error, j.ErrorDescription, j.ReturnPath, j.ActingForId, j.ActingForName, j.ActingForRole, j.ActingForSource })
-            .SingleAsync(cancellationToken);
         if (ended.Error is not null)
         {
             return new EndedJourney(null, ended.Error, ended.ErrorDescription, ended.ReturnPath, null);
@@ -389,6 +392,19 @@ public sealed class LoginJourneys(HubDbContext db, TimeProvider time, HubSession
     private static string NewId() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 
     private sealed record EndedJourney(HubSession? Session, string? Error, string? ErrorDescription, string? ReturnPath, Enterprises.ActingFor? ActingFor);
+
+    /// <summary>The columns <see cref="ConsumeAsync"/> returns, by name.</summary>
+    private sealed class EndedRow
+    {
+        public string? SessionId { get; init; }
+        public string? Error { get; init; }
+        public string? ErrorDescription { get; init; }
+        public string? ReturnPath { get; init; }
+        public string? ActingForId { get; init; }
+        public string? ActingForName { get; init; }
+        public string? ActingForRole { get; init; }
+        public string? ActingForSource { get; init; }
+    }
 }
 
 /// <summary>A hub page's visitor: who is signed in, or where the browser goes to log in first.</summary>

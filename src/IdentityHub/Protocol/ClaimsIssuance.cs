@@ -20,14 +20,27 @@ namespace IdentityHub.Protocol;
 /// </summary>
 internal sealed class ClaimsIssuance(HubDbContext db, PairwiseSubjects subjects, IOpenIddictApplicationManager applications, TimeProvider time)
 {
+    /// <summary>The person's record, and whether the subject the service will know them by is recorded yet: one query per code issued.</summary>
+    private static readonly CompiledQueries<Func<HubDbContext, Guid, string, CancellationToken, Task<PersonWithSubject>>> PersonAndSubject = new(() =>
+        EF.CompileAsyncQuery((HubDbContext db, Guid personId, string subject, CancellationToken _) => db.People.AsNoTracking()
+            .Where(p => p.Id == personId)
+            .Select(p => new PersonWithSubject(p, db.SubjectIdentifiers.Any(s => s.Subject == subject)))
+            .Single()));
+
+    private sealed record PersonWithSubject(Person Person, bool Recorded);
+
     /// <param name="sectorIdentifier">The service's registered sector; null for a client registered without one.</param>
     /// <param name="actingFor">The enterprise the person chose to act for; null as an individual (docs/design.md, "Acting for an enterprise").</param>
     public async Task<ClaimsPrincipal> CreatePrincipalAsync(OpenIddictRequest request, HubSession session, string? sectorIdentifier, ActingFor? actingFor,
         CancellationToken cancellationToken)
     {
-        var person = await db.People.AsNoTracking().SingleAsync(p => p.Id == session.PersonId, cancellationToken);
         var sector = sectorIdentifier ?? (Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var uri) ? uri.Host : request.ClientId!);
-        var subject = await subjects.IssueAsync(db, sector, person.Id, time.GetUtcNow(), cancellationToken);
+        var subject = subjects.Compute(sector, session.PersonId);
+        var (person, recorded) = await PersonAndSubject.For(db)(db, session.PersonId, subject, cancellationToken);
+        if (!recorded)
+        {
+            await PairwiseSubjects.RecordAsync(db, subject, sector, person.Id, time.GetUtcNow(), cancellationToken);
+        }
         var scopes = request.GetScopes();
 
         // The claims parameter asks for claims one by one; the service gets those of the scopes it is allowed, whether

@@ -69,7 +69,7 @@ internal sealed class HubTokenStore(
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (!db.Database.IsNpgsql())
+        if (!db.IsPostgres)
         {
             foreach (var staged in audit.TakeStaged())
             {
@@ -160,7 +160,7 @@ internal sealed class HubTokenStore(
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (!db.Database.IsNpgsql())
+        if (!db.IsPostgres)
         {
             try
             {

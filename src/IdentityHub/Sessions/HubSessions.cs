@@ -263,14 +263,20 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
     /// Records that <paramref name="clientId"/> is being given a code from <paramref name="session"/> for the person it
     /// knows as <paramref name="subject"/>: a participant of the session, so that logout can tell it (see
     /// <see cref="LogOutAsync"/>), and a row of the person's connection history naming the <paramref name="claims"/>
-    /// released. This is on every login's path: both rows go in one <c>SaveChanges</c>, one round trip (the participant
-    /// only the first time a service is served by the session).
+    /// released. This is on every login's path: two single statements, neither in a transaction of its own; the
+    /// participant's is written only the first time a service is served by the session, by the database's own check.
     /// </summary>
     /// <param name="enterpriseId">The tax code of the enterprise the person acted for (with its <paramref name="enterpriseName"/>); null as an individual.</param>
     public async Task RecordSignInAsync(HubSession session, string clientId, string subject, IEnumerable<string> claims, CancellationToken cancellationToken,
         string? enterpriseId = null, string? enterpriseName = null)
     {
         var now = time.GetUtcNow();
+        // Of two requests of the same service in this session, one writes the row: one is all logout needs.
+        var createdAt = db.Stored<SessionParticipant>(nameof(SessionParticipant.CreatedAt), now);
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO "SessionParticipants" ("SessionId", "ClientId", "Subject", "CreatedAt") VALUES ({session.Id}, {clientId}, {subject}, {createdAt})
+            ON CONFLICT DO NOTHING
+            """, cancellationToken);
         db.ConnectionHistory.Add(new ConnectionRecord
         {
             PersonId = session.PersonId,
@@ -282,20 +288,7 @@ public sealed class HubSessions(HubDbContext db, TimeProvider time, IOptions<Ses
             EnterpriseId = enterpriseId,
             EnterpriseName = enterpriseName,
         });
-        var participant = await db.SessionParticipants.AnyAsync(p => p.SessionId == session.Id && p.ClientId == clientId, cancellationToken)
-            ? null
-            : db.SessionParticipants.Add(new SessionParticipant { SessionId = session.Id, ClientId = clientId, Subject = subject, CreatedAt = now });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException) when (participant is not null)
-        {
-            // The same service's other request in this session recorded it first: one row is all logout needs, and
-            // this login still belongs in the history.
-            participant.State = EntityState.Detached;
-            await db.SaveChangesAsync(cancellationToken);
-        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>The person's choice on the acting-for page (a tax code, or <see cref="HubSession.AsAnIndividual"/>): the session offers it first next time.</summary>

@@ -30,18 +30,27 @@ public sealed class PairwiseSubjects(PairwiseKey key)
         var subject = Compute(sector, personId);
         if (!await db.SubjectIdentifiers.AnyAsync(s => s.Subject == subject, cancellationToken))
         {
-            db.SubjectIdentifiers.Add(new SubjectIdentifier { Subject = subject, Sector = sector.ToLowerInvariant(), PersonId = personId, CreatedAt = now });
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException)
-            {
-                // Another instance recorded the same row concurrently: the value is deterministic, so theirs is ours.
-                db.ChangeTracker.Clear();
-            }
+            await RecordAsync(db, subject, sector, personId, now, cancellationToken);
         }
         return subject;
+    }
+
+    /// <summary>
+    /// Records <paramref name="subject"/>, computed by <see cref="Compute"/> for <paramref name="sector"/> and the person,
+    /// when a read has found it missing (a login reads it with the person's record, in one query).
+    /// </summary>
+    public static async Task RecordAsync(HubDbContext db, string subject, string sector, Guid personId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        db.SubjectIdentifiers.Add(new SubjectIdentifier { Subject = subject, Sector = sector.ToLowerInvariant(), PersonId = personId, CreatedAt = now });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance recorded the same row concurrently: the value is deterministic, so theirs is ours.
+            db.ChangeTracker.Clear();
+        }
     }
 }
 

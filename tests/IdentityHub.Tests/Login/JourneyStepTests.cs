@@ -91,6 +91,35 @@ public abstract partial class JourneyStepTests(HubFactory hub)
     }
 
     [Fact]
+    public async Task SameServiceTwiceInOneSession_IsOneParticipant_WithBothLoginsInTheHistory()
+    {
+        using var browser = hub.CreateBrowser();
+        using var http = hub.CreateApiClient();
+        var client = OidcClient.Demo();
+        var start = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var first = await client.RedeemAsync(http, client.CallbackParameters(await browser.SubmitAsync(await browser.NavigateAsync(client.AuthorizeUrl()), Credentials()))["code"]);
+        // Single sign-on at the same service: a second code from the same session, under the same subject.
+        var second = await client.RedeemAsync(http, client.CallbackParameters(await browser.NavigateAsync(client.AuthorizeUrl()))["code"]);
+        var sid = first.IdTokenJwt.GetClaim("sid").Value;
+        Assert.Equal(sid, second.IdTokenJwt.GetClaim("sid").Value);
+        Assert.Equal(first.IdTokenJwt.Subject, second.IdTokenJwt.Subject);
+
+        await using var scope = hub.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
+        // Logout tells the service once, by the subject it knows; the person's history shows both logins.
+        var participant = Assert.Single(await db.SessionParticipants.AsNoTracking().Where(p => p.SessionId == sid).ToListAsync());
+        Assert.Equal((client.ClientId, first.IdTokenJwt.Subject), (participant.ClientId, participant.Subject));
+        var person = await db.HubSessions.Where(s => s.Id == sid).Select(s => s.PersonId).SingleAsync();
+        var history = (await db.ConnectionHistory.AsNoTracking().Where(c => c.PersonId == person && c.ClientId == client.ClientId).ToListAsync())
+            .Where(c => c.At >= start).ToList();
+        Assert.Equal(2, history.Count);
+        Assert.All(history, c => Assert.Contains("given_name", c.Claims.Split(' ')));
+        // The subject is recorded once, and maps back to the person.
+        var recorded = Assert.Single(await db.SubjectIdentifiers.AsNoTracking().Where(s => s.Subject == first.IdTokenJwt.Subject).ToListAsync());
+        Assert.Equal(person, recorded.PersonId);
+    }
+
+    [Fact]
     public async Task UnknownJourney_IsJourneyExpiredWithTheCodeAndTheTraceId()
     {
         using var browser = hub.CreateBrowser();
