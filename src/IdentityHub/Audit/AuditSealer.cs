@@ -108,7 +108,7 @@ internal sealed partial class AuditSealer(
     /// </summary>
     private static async Task WriteLinksAsync(HubDbContext db, List<Link> links, CancellationToken cancellationToken)
     {
-        if (db.Database.IsNpgsql())
+        if (db.IsPostgres)
         {
             await db.Database.ExecuteSqlRawAsync($"""
                 UPDATE "{AuditEventConfiguration.EventsTable}" AS e
@@ -134,7 +134,7 @@ internal sealed partial class AuditSealer(
 
     private async Task<AuditChainHead?> LockHeadAsync(HubDbContext db, CancellationToken cancellationToken)
     {
-        var head = db.Database.IsNpgsql()
+        var head = db.IsPostgres
             ? await db.AuditChainHeads.FromSqlRaw($"SELECT * FROM \"{AuditEventConfiguration.HeadTable}\" WHERE \"Id\" = {AuditChainHead.SingleId} FOR UPDATE SKIP LOCKED")
                 .AsTracking().FirstOrDefaultAsync(cancellationToken)
             : await db.AuditChainHeads.AsTracking().FirstOrDefaultAsync(cancellationToken);

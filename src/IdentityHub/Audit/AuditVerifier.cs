@@ -27,7 +27,7 @@ public sealed class AuditVerifier(HubDbContext db, AuditChain chain, TimeProvide
         // The head first: events sealed after it was read are beyond it, and not counted this time.
         // One snapshot for the whole walk: the archive's moves and the sealer's passes meanwhile are not seen half-done.
         await using var snapshot = await db.Database.BeginTransactionAsync(
-            db.Database.IsNpgsql() ? System.Data.IsolationLevel.RepeatableRead : System.Data.IsolationLevel.Serializable, cancellationToken);
+            db.IsPostgres ? System.Data.IsolationLevel.RepeatableRead : System.Data.IsolationLevel.Serializable, cancellationToken);
         var head = await db.AuditChainHeads.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         var walk = new Walk(chain, head);
         await foreach (var e in db.ArchivedAuditEvents.AsNoTracking().OrderBy(e => e.Sequence).ThenBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))

@@ -48,7 +48,8 @@ public sealed class HubDbContext(DbContextOptions<HubDbContext> options) : DbCon
 
     /// <summary>
     /// <c>Database.IsNpgsql()</c>, asked once per context: it reads the provider's assembly name on every call, and the
-    /// token store asks on every token it writes. A pooled context keeps its options, so the answer stays true.
+    /// token store asks on every token it writes. Every provider-specific path of the hub asks here; a pooled context
+    /// keeps its options, so the answer stays true.
     /// </summary>
     internal bool IsPostgres => postgres ??= Database.IsNpgsql();
 

@@ -67,7 +67,7 @@ internal static partial class DatabaseSetup
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HubDbContext>();
-        if (db.Database.IsNpgsql())
+        if (db.IsPostgres)
         {
             await db.Database.MigrateAsync(cancellationToken);
             return;

@@ -134,7 +134,7 @@ internal static class CleanupLock
     /// <returns>The held lock, or null when another instance holds it.</returns>
     public static async Task<IAsyncDisposable?> TryTakeAsync(HubDbContext db, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsNpgsql())
+        if (!db.IsPostgres)
         {
             return NotNeeded.Instance;
         }

@@ -112,7 +112,7 @@ internal sealed class HubApplicationManager(
     {
         held.Clear();
         clients.Clear();
-        if (db.Database.IsNpgsql())
+        if (db.IsPostgres)
         {
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{ClientCache.Channel}', '')", cancellationToken);
         }

@@ -98,7 +98,7 @@ internal sealed class KeyRotation(
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var postgres = db.Database.IsNpgsql();
+            var postgres = db.IsPostgres;
             if (postgres)
             {
                 // Released at commit or rollback (connections are not reset when pooled: no session-level locks).
